@@ -1,0 +1,71 @@
+# Docsite: `make run` to use it, `make test` to check it. Both set up everything they need.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= $(or $(DOCSITE_PORT),8000)
+HTMX_VERSION := 2.0.11
+
+SYSTEM_PACKAGES := tesseract=tesseract-ocr \
+	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf=fonts-dejavu-core \
+	/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf=fonts-liberation \
+	/usr/share/fonts/truetype/freefont/FreeSans.ttf=fonts-freefont-ttf
+BROWSER_PACKAGES := /usr/bin/chromium=chromium
+
+.PHONY: run test setup install system-packages browser-packages migrate lint format demo vendor bench-pipeline clean
+
+run: setup ## Set up, then serve the site and a worker on http://127.0.0.1:$(PORT)
+	$(BIN)/python manage.py serve --port $(PORT)
+
+test: install system-packages browser-packages ## Set up, lint, then the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+setup: install system-packages migrate
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+system-packages:
+	@scripts/ensure-system-packages.sh $(SYSTEM_PACKAGES)
+
+browser-packages:
+	@scripts/ensure-system-packages.sh $(BROWSER_PACKAGES)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py ensure_admin
+
+lint: install ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+demo: setup ## Load a generated corpus into the site (run it beside `make run`)
+	$(BIN)/python manage.py make_corpus --out var/demo-corpus --per-type 3 --seed 7
+	$(BIN)/python manage.py ingest_folder var/demo-corpus --user $(or $(DOCSITE_ADMIN_USER),admin)
+
+bench-pipeline: setup ## Pipeline throughput on the shared real documents
+	$(BIN)/python bench/pipeline.py --data ../shared/data/real-dev --workers 2
+
+vendor: ## Refresh the front-end libraries in static/vendor from the npm registry
+	rm -rf var/vendor && mkdir -p var/vendor
+	cd var/vendor && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null
+	tar -xzf var/vendor/htmx.org-$(HTMX_VERSION).tgz -C var/vendor package/dist/htmx.min.js package/LICENSE
+	cp var/vendor/package/dist/htmx.min.js static/vendor/htmx.min.js
+	cp var/vendor/package/LICENSE static/vendor/htmx.LICENSE
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

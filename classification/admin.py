@@ -1,0 +1,59 @@
+from django.contrib import admin
+
+from classification.models import Document, DocumentType, Label, ModelVersion, Page, Prediction
+
+
+@admin.register(DocumentType)
+class DocumentTypeAdmin(admin.ModelAdmin):
+    list_display = ("name", "label", "active", "created_at")
+    list_editable = ("active",)
+    search_fields = ("name", "label")
+
+
+class PageInline(admin.TabularInline):
+    model = Page
+    fields = ("number", "width", "height", "mean_confidence", "ocr_seconds")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ("id", "original_name", "status", "document_type", "page_count", "created_at")
+    list_filter = ("status", "document_type", "mime_type")
+    search_fields = ("original_name", "sha256")
+    readonly_fields = (
+        "sha256",
+        "original_path",
+        "mime_type",
+        "size_bytes",
+        "page_count",
+        "attempts",
+        "processing_started_at",
+        "processed_at",
+        "processing_seconds",
+        "created_at",
+        "updated_at",
+    )
+    inlines = [PageInline]
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ("document", "document_type", "provenance", "labeled_by", "created_at")
+    list_filter = ("provenance", "document_type")
+    raw_id_fields = ("document",)
+
+
+@admin.register(Prediction)
+class PredictionAdmin(admin.ModelAdmin):
+    list_display = ("document", "document_type", "confidence", "model_version", "created_at")
+    raw_id_fields = ("document",)
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ("id", "state", "created_at", "promoted_at", "duration_seconds")
+    list_filter = ("state",)

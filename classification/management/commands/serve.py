@@ -1,0 +1,87 @@
+"""Run the web server and one django-q2 worker cluster together, in the foreground.
+
+Ctrl-C (or SIGTERM) stops both; if the worker cluster dies, the web server stops too, so the
+site is never up with nobody processing uploads.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve Docsite on HOST:PORT with a worker cluster beside it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("DOCSITE_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("DOCSITE_PORT", "8000")))
+        parser.add_argument("--threads", type=int, default=8, help="Web server threads")
+        parser.add_argument("--no-worker", action="store_true", help="Web server only")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from waitress import serve
+
+        from docsite.wsgi import application
+
+        stopping = threading.Event()
+        worker = None if options["no_worker"] else self._start_worker(stopping)
+        signal.signal(signal.SIGTERM, lambda *_: _thread.interrupt_main())
+        host, port = options["host"], options["port"]
+        workers = "off" if worker is None else f"{settings.Q_CLUSTER['workers']} workers"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nDocsite is running at http://{host}:{port}/\n"
+                f"Log in as '{os.environ.get('DOCSITE_ADMIN_USER') or 'admin'}' with the password "
+                "printed when the account was created (or DOCSITE_ADMIN_PASSWORD).\n"
+                f"Worker cluster: {workers}"
+                f" · data in {settings.DATA_DIR} · press Ctrl-C to stop.\n"
+            )
+        )
+        try:
+            serve(
+                application,
+                host=host,
+                port=port,
+                threads=options["threads"],
+                ident="docsite",
+                _quiet=True,
+            )
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stopping.set()
+            if worker is not None:
+                self._stop_worker(worker)
+            self.stdout.write("Docsite stopped.")
+
+    def _start_worker(self, stopping: threading.Event) -> subprocess.Popen[bytes]:
+        manage = Path(settings.BASE_DIR) / "manage.py"
+        worker = subprocess.Popen([sys.executable, str(manage), "qcluster"])
+
+        def watch() -> None:
+            code = worker.wait()
+            if not stopping.is_set():
+                self.stderr.write(f"The worker cluster exited (code {code}); stopping the site.")
+                _thread.interrupt_main()
+
+        threading.Thread(target=watch, daemon=True, name="watch-qcluster").start()
+        return worker
+
+    def _stop_worker(self, worker: subprocess.Popen[bytes]) -> None:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()

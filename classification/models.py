@@ -1,0 +1,172 @@
+"""Documents, their pages, the types they can have, and what the model and people said."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class DocumentType(models.Model):
+    """A class a document can belong to; admins add, rename and retire them."""
+
+    name = models.SlugField(max_length=64, unique=True, help_text="Machine name, e.g. invoice")
+    label = models.CharField(max_length=100, help_text="Shown to people, e.g. Invoice")
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True, help_text="Inactive types are not offered")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Document(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Processing"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        CLASSIFIED = "classified", "Classified"
+        FAILED = "failed", "Failed"
+
+    FINAL_STATUSES = (Status.NEEDS_REVIEW, Status.CLASSIFIED, Status.FAILED)
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    original_name = models.CharField(max_length=255, help_text="Sanitised upload filename")
+    original_path = models.CharField(max_length=255, help_text="Relative to the media root")
+    mime_type = models.CharField(max_length=64, help_text="Detected from the content")
+    size_bytes = models.PositiveBigIntegerField()
+    page_count = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="uploaded_documents",
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    error_message = models.TextField(blank=True)
+    # The type in force: from a human label, or from a prediction confident enough to accept.
+    document_type = models.ForeignKey(
+        DocumentType, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    type_confidence = models.FloatField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Processing runs started")
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    processing_seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.original_name}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+
+class Page(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="pages")
+    number = models.PositiveIntegerField(help_text="1-based")
+    image_path = models.CharField(max_length=255)
+    thumbnail_path = models.CharField(max_length=255)
+    width = models.PositiveIntegerField(help_text="Of the stored image, in pixels")
+    height = models.PositiveIntegerField()
+    # [{"text", "left", "top", "width", "height", "conf", "line"}] in stored-image pixels.
+    ocr_words = models.JSONField(default=list)
+    text = models.TextField(blank=True)
+    mean_confidence = models.FloatField(null=True, blank=True)
+    render_seconds = models.FloatField(default=0.0)
+    ocr_seconds = models.FloatField(default=0.0)
+    save_seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        ordering = ["document", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="page_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} p{self.number}"
+
+
+class ModelVersion(models.Model):
+    """One training run of the classifier and the artifact it wrote."""
+
+    class State(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate"
+        ACTIVE = "active", "Active"
+        REJECTED = "rejected", "Rejected"
+        RETIRED = "retired", "Retired"
+
+    state = models.CharField(max_length=16, choices=State.choices, default=State.CANDIDATE)
+    artifact_path = models.CharField(max_length=255, blank=True)
+    artifact_sha256 = models.CharField(max_length=64, blank=True)
+    label_fingerprint = models.CharField(max_length=64, blank=True)
+    training_args = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why it was rejected, promoted or retired")
+    created_at = models.DateTimeField(auto_now_add=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"model v{self.pk} ({self.state})"
+
+
+class Prediction(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="predictions")
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="predictions"
+    )
+    document_type = models.ForeignKey(DocumentType, on_delete=models.CASCADE, related_name="+")
+    confidence = models.FloatField()
+    probabilities = models.JSONField(default=dict, help_text="{type name: probability}")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.document_type_id} at {self.confidence:.2f}"
+
+
+class Label(models.Model):
+    class Provenance(models.TextChoices):
+        HUMAN = "human", "Human"
+        PSEUDO = "pseudo", "Pseudo-label"
+        AUTO = "auto", "Auto-accepted"
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="labels")
+    document_type = models.ForeignKey(DocumentType, on_delete=models.PROTECT, related_name="+")
+    provenance = models.CharField(max_length=8, choices=Provenance.choices)
+    labeled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="labels",
+    )
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="labels"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["provenance", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.document_type_id} ({self.provenance})"

@@ -1,0 +1,132 @@
+"""The processing of one document: render every page, OCR it, store the results.
+
+Pages are rendered one after another (PDFium is single-threaded) and OCR'd in a thread pool:
+each Tesseract is a separate single-threaded process, so threads are enough to use every core.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+
+from django.conf import settings
+from PIL import Image
+
+from classification import ocr, rendering, services, storage
+from classification.models import Document
+
+log = logging.getLogger(__name__)
+
+
+def process_document(document_id: int) -> str:
+    """Process a document if it still needs it; returns the outcome for the task log."""
+    claim = services.claim_for_processing(document_id)
+    if claim is None:
+        log.info("document=%s step=process outcome=skipped (not queued)", document_id)
+        return "skipped"
+    document = Document.objects.get(pk=document_id)
+    started = time.perf_counter()
+    try:
+        pages = _render_and_ocr(document)
+    except (rendering.RenderError, ocr.OcrError, OSError) as exc:
+        return _fail(document_id, claim, str(exc))
+    except Exception as exc:
+        log.exception("document=%s step=process unexpected error", document_id)
+        return _fail(document_id, claim, f"Unexpected error while processing: {exc}")
+    if not pages:
+        return _fail(document_id, claim, "The document has no pages to process.")
+    seconds = time.perf_counter() - started
+    if not services.finish_processing(document_id, claim, pages, seconds):
+        log.warning("document=%s step=process outcome=claim-lost", document_id)
+        return "claim-lost"
+    log.info(
+        "document=%s step=process outcome=done pages=%d seconds=%.2f",
+        document_id,
+        len(pages),
+        seconds,
+    )
+    return "done"
+
+
+def _fail(document_id: int, claim: datetime, message: str) -> str:
+    services.mark_failed(document_id, claim, message)
+    log.warning("document=%s step=process outcome=failed error=%r", document_id, message)
+    return "failed"
+
+
+def _render_and_ocr(document: Document) -> list[services.PageResult]:
+    data = storage.read(document.original_path)
+    options = rendering.RenderOptions(
+        dpi=settings.DOCSITE_OCR_DPI,
+        ocr_max_side=settings.DOCSITE_OCR_MAX_SIDE,
+        max_pages=settings.DOCSITE_MAX_PAGES,
+    )
+    parallel = settings.DOCSITE_OCR_PARALLEL
+    results: list[services.PageResult] = []
+    pending: deque[Future[services.PageResult]] = deque()
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="ocr") as pool:
+        pages = rendering.iter_page_images(data, document.mime_type, options)
+        number = 0
+        while True:
+            render_started = time.perf_counter()
+            image = next(pages, None)
+            if image is None:
+                break
+            number += 1
+            render_seconds = time.perf_counter() - render_started
+            pending.append(
+                pool.submit(_ocr_and_store, document.sha256, number, image, render_seconds)
+            )
+            # Bound the rendered pages held in memory while Tesseract catches up.
+            while len(pending) >= 2 * parallel:
+                results.append(pending.popleft().result())
+        results.extend(future.result() for future in pending)
+    return results
+
+
+def _ocr_and_store(
+    sha256: str, number: int, image: Image.Image, render_seconds: float
+) -> services.PageResult:
+    result = ocr.recognise(
+        image.convert("L"), lang=settings.DOCSITE_OCR_LANG, timeout=settings.DOCSITE_OCR_TIMEOUT
+    )
+    save_started = time.perf_counter()
+    stored = rendering.fit_within(image, settings.DOCSITE_PAGE_MAX_SIDE)
+    scale = stored.width / image.width
+    folder = storage.page_dir(sha256)
+    page_bytes, extension = rendering.encode_page(stored)
+    image_path = f"{folder}/page-{number:04d}.{extension}"
+    thumbnail_path = f"{folder}/thumb-{number:04d}.jpg"
+    storage.write_atomic(image_path, page_bytes)
+    storage.write_atomic(
+        thumbnail_path, rendering.encode_thumbnail(stored, settings.DOCSITE_THUMB_MAX_SIDE)
+    )
+    return services.PageResult(
+        number=number,
+        image_path=image_path,
+        thumbnail_path=thumbnail_path,
+        width=stored.width,
+        height=stored.height,
+        words=[_scale_word(word, scale) for word in result.words],
+        text=result.text,
+        mean_confidence=result.mean_confidence,
+        render_seconds=round(render_seconds, 4),
+        ocr_seconds=round(result.seconds, 4),
+        save_seconds=round(time.perf_counter() - save_started, 4),
+    )
+
+
+def _scale_word(word: ocr.OcrWord, scale: float) -> dict[str, object]:
+    """Word boxes move from OCR-resolution pixels to stored-image pixels."""
+    if scale == 1.0:
+        return dict(word)
+    return {
+        **word,
+        "left": round(word["left"] * scale),
+        "top": round(word["top"] * scale),
+        "width": max(1, round(word["width"] * scale)),
+        "height": max(1, round(word["height"] * scale)),
+    }

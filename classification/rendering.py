@@ -1,0 +1,90 @@
+"""Turning a stored original into page images ready for OCR and for display."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from classification import pdf
+
+
+class RenderError(Exception):
+    """A page could not be turned into an image."""
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    dpi: int
+    ocr_max_side: int
+    max_pages: int
+
+
+def iter_page_images(data: bytes, mime_type: str, options: RenderOptions) -> Iterator[Image.Image]:
+    """Yield each page as an RGB or grayscale image at OCR resolution."""
+    if mime_type == "application/pdf":
+        try:
+            yield from pdf.iter_pages(data, options.dpi, options.ocr_max_side, options.max_pages)
+        except pdf.PdfError as exc:
+            raise RenderError(f"The PDF cannot be rendered: {exc}") from exc
+        return
+    yield from _iter_image_frames(data, options)
+
+
+def _iter_image_frames(data: bytes, options: RenderOptions) -> Iterator[Image.Image]:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            frames = min(getattr(image, "n_frames", 1), options.max_pages)
+            for index in range(frames):
+                image.seek(index)
+                frame = normalise_mode(ImageOps.exif_transpose(image.copy()))
+                yield fit_within(frame, options.ocr_max_side)
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise RenderError(f"The image cannot be decoded: {exc}") from exc
+
+
+def normalise_mode(image: Image.Image) -> Image.Image:
+    """Grayscale stays grayscale, colour becomes RGB, transparency goes onto white."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+        return image.convert("RGB")
+    if image.mode in ("1", "L"):
+        return image.convert("L")
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        # 16-bit and float scans: stretch the range into 8 bits rather than clip it.
+        values = np.asarray(image, dtype=np.float32)
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) * (255.0 / (high - low)) if high > low else values * 0
+        return Image.fromarray(scaled.astype(np.uint8), mode="L")
+    return image.convert("RGB")
+
+
+def fit_within(image: Image.Image, max_side: int) -> Image.Image:
+    longest = max(image.size)
+    if longest <= max_side:
+        return image
+    scale = max_side / longest
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def encode_page(image: Image.Image) -> tuple[bytes, str]:
+    """(bytes, extension) for a stored page: PNG keeps grayscale text sharp, JPEG suits colour."""
+    buffer = io.BytesIO()
+    if image.mode == "L":
+        image.save(buffer, format="PNG", optimize=False, compress_level=6)
+        return buffer.getvalue(), "png"
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue(), "jpg"
+
+
+def encode_thumbnail(image: Image.Image, max_side: int) -> bytes:
+    thumb = fit_within(image, max_side)
+    buffer = io.BytesIO()
+    thumb.convert("RGB").save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()

@@ -1,0 +1,236 @@
+"""State changes of documents. Views and tasks call these; nothing else writes the rows."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import IO, Literal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from classification import intake, queue, storage
+from classification.models import Document, DocumentType, Label, Page
+
+log = logging.getLogger(__name__)
+
+PROCESS_TASK = "classification.tasks.process_document"
+
+User = AbstractBaseUser | AnonymousUser
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: Literal["accepted", "duplicate"]
+    document: Document
+
+
+def max_upload_bytes() -> int:
+    return int(settings.DOCSITE_MAX_UPLOAD_MB) * 1024 * 1024
+
+
+def read_upload(handle: IO[bytes], size: int | None) -> bytes:
+    """Read an uploaded file, refusing it before reading when it is over the size limit."""
+    limit = max_upload_bytes()
+    if size is not None and size > limit:
+        raise intake.RejectedUpload(
+            "file_too_large",
+            f"The file is {size / 1024 / 1024:.1f} MB; the limit is "
+            f"{settings.DOCSITE_MAX_UPLOAD_MB} MB (DOCSITE_MAX_UPLOAD_MB).",
+        )
+    data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise intake.RejectedUpload(
+            "file_too_large",
+            f"The file is over the limit of {settings.DOCSITE_MAX_UPLOAD_MB} MB.",
+        )
+    return data
+
+
+def ingest_upload(data: bytes, filename: str, user: User | None) -> IngestResult:
+    """Store an upload and queue it, or return the document that already has these bytes.
+
+    Raises ``intake.RejectedUpload`` before anything is written when the file is refused.
+    """
+    sha256 = hashlib.sha256(data).hexdigest()
+    existing = Document.objects.filter(sha256=sha256).first()
+    if existing is not None:
+        return IngestResult("duplicate", existing)
+    inspection = intake.inspect(data, settings.DOCSITE_MAX_PAGES, settings.DOCSITE_MAX_IMAGE_PIXELS)
+    relative = storage.original_path(sha256, inspection.extension)
+    # The file goes first: content-addressed, so a concurrent upload of the same bytes writes
+    # the same file, and a row never points at a missing file.
+    storage.write_atomic(relative, data)
+    uploader = user if user is not None and user.is_authenticated else None
+    try:
+        with transaction.atomic():
+            document = Document.objects.create(
+                sha256=sha256,
+                original_name=intake.sanitise_filename(filename),
+                original_path=relative,
+                mime_type=inspection.mime_type,
+                size_bytes=len(data),
+                page_count=inspection.page_count,
+                uploaded_by=uploader,
+            )
+            transaction.on_commit(lambda: enqueue_processing(document.pk))
+    except IntegrityError:
+        # Lost a race with the same bytes uploaded at the same moment.
+        return IngestResult("duplicate", Document.objects.get(sha256=sha256))
+    log.info(
+        "document=%s accepted name=%r pages=%s",
+        document.pk,
+        document.original_name,
+        document.page_count,
+    )
+    return IngestResult("accepted", document)
+
+
+def enqueue_processing(document_id: int) -> None:
+    queue.enqueue(PROCESS_TASK, document_id, name=f"process document {document_id}")
+
+
+def claim_for_processing(document_id: int) -> datetime | None:
+    """Atomically move a queued (or abandoned) document to processing.
+
+    Returns the claim's timestamp, which later writes must still match, or None when another
+    worker holds the document or it is already done.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.DOCSITE_TASK_TIMEOUT)
+    claimable = Q(status=Document.Status.QUEUED) | Q(
+        status=Document.Status.PROCESSING, processing_started_at__lt=stale
+    )
+    claimed = Document.objects.filter(claimable, pk=document_id).update(
+        status=Document.Status.PROCESSING,
+        processing_started_at=now,
+        attempts=F("attempts") + 1,
+        error_message="",
+        updated_at=now,
+    )
+    return now if claimed else None
+
+
+@dataclass
+class PageResult:
+    number: int
+    image_path: str
+    thumbnail_path: str
+    width: int
+    height: int
+    words: list[dict[str, object]]
+    text: str
+    mean_confidence: float | None
+    render_seconds: float
+    ocr_seconds: float
+    save_seconds: float
+
+
+def finish_processing(
+    document_id: int, claim: datetime, pages: list[PageResult], seconds: float
+) -> bool:
+    """Store the pages and route the document; False when the claim was lost meanwhile."""
+    with transaction.atomic():
+        mine = Document.objects.filter(
+            pk=document_id, status=Document.Status.PROCESSING, processing_started_at=claim
+        )
+        if not mine.exists():
+            return False
+        Page.objects.filter(document_id=document_id).delete()
+        Page.objects.bulk_create(
+            Page(
+                document_id=document_id,
+                number=p.number,
+                image_path=p.image_path,
+                thumbnail_path=p.thumbnail_path,
+                width=p.width,
+                height=p.height,
+                ocr_words=p.words,
+                text=p.text,
+                mean_confidence=p.mean_confidence,
+                render_seconds=p.render_seconds,
+                ocr_seconds=p.ocr_seconds,
+                save_seconds=p.save_seconds,
+            )
+            for p in pages
+        )
+        # No trained model routes anything yet: every processed document needs a person.
+        mine.update(
+            status=Document.Status.NEEDS_REVIEW,
+            page_count=len(pages),
+            processed_at=timezone.now(),
+            processing_seconds=round(seconds, 3),
+            updated_at=timezone.now(),
+        )
+    return True
+
+
+def mark_failed(document_id: int, claim: datetime, message: str) -> bool:
+    updated = Document.objects.filter(
+        pk=document_id, status=Document.Status.PROCESSING, processing_started_at=claim
+    ).update(
+        status=Document.Status.FAILED,
+        error_message=message[:2000],
+        processed_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    return bool(updated)
+
+
+def retry_document(document: Document) -> bool:
+    """Queue a failed document again; False when it is not failed."""
+    with transaction.atomic():
+        updated = Document.objects.filter(pk=document.pk, status=Document.Status.FAILED).update(
+            status=Document.Status.QUEUED, error_message="", updated_at=timezone.now()
+        )
+        if updated:
+            transaction.on_commit(lambda: enqueue_processing(document.pk))
+    return bool(updated)
+
+
+def recover_stale_documents() -> dict[str, int]:
+    """Requeue documents a dead worker left in processing; fail those interrupted too often.
+
+    django-q2 redelivers a task whose worker died, but gives up after ``max_attempts``; this
+    sweep (scheduled every few minutes) makes sure nothing stays in processing for ever.
+    """
+    stale = timezone.now() - timedelta(seconds=settings.DOCSITE_TASK_TIMEOUT)
+    max_attempts = int(settings.Q_CLUSTER.get("max_attempts", 3))  # type: ignore[call-overload]
+    abandoned = Document.objects.filter(
+        status=Document.Status.PROCESSING, processing_started_at__lt=stale
+    )
+    failed = abandoned.filter(attempts__gte=max_attempts).update(
+        status=Document.Status.FAILED,
+        error_message=f"Processing was interrupted {max_attempts} times (worker stopped or "
+        "timed out); retry when the cause is fixed.",
+        updated_at=timezone.now(),
+    )
+    requeued = 0
+    for document_id in abandoned.values_list("pk", flat=True):
+        enqueue_processing(document_id)
+        requeued += 1
+    return {"failed": failed, "requeued": requeued}
+
+
+def assign_type(document: Document, document_type: DocumentType, user: User) -> Label:
+    """A person says what the document is: store the label, take it out of review."""
+    with transaction.atomic():
+        label = Label.objects.create(
+            document=document,
+            document_type=document_type,
+            provenance=Label.Provenance.HUMAN,
+            labeled_by=user if user.is_authenticated else None,
+        )
+        Document.objects.filter(pk=document.pk).update(
+            document_type=document_type,
+            type_confidence=None,
+            status=Document.Status.CLASSIFIED,
+            updated_at=timezone.now(),
+        )
+    log.info("document=%s labeled type=%s by=%s", document.pk, document_type.name, user.pk)
+    return label

@@ -1,0 +1,84 @@
+"""The document list (filtered, searchable, live) and one document's page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from classification import access, services
+from classification.models import Document, DocumentType
+
+PAGE_SIZE = 25
+
+
+def _filtered(request: HttpRequest) -> tuple[QuerySet[Document], dict[str, str]]:
+    documents = access.visible_documents(request.user).select_related("document_type")
+    filters = {
+        "status": request.GET.get("status", ""),
+        "type": request.GET.get("type", ""),
+        "q": request.GET.get("q", "").strip()[:200],
+    }
+    if filters["status"] in Document.Status.values:
+        documents = documents.filter(status=filters["status"])
+    if filters["type"] == "none":
+        documents = documents.filter(document_type__isnull=True)
+    elif filters["type"]:
+        documents = documents.filter(document_type__name=filters["type"])
+    if filters["q"]:
+        matching = Document.objects.filter(pages__text__icontains=filters["q"]).values("pk")
+        documents = documents.filter(Q(pk__in=matching) | Q(original_name__icontains=filters["q"]))
+    return documents, filters
+
+
+@login_required
+def document_list(request: HttpRequest) -> HttpResponse:
+    documents, filters = _filtered(request)
+    page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filters": filters,
+        "statuses": Document.Status.choices,
+        "types": DocumentType.objects.filter(active=True),
+        "live": any(not d.is_final for d in page.object_list),
+        "query": request.GET.urlencode(),
+    }
+    if request.headers.get("HX-Request") and request.GET.get("fragment") == "rows":
+        return render(request, "classification/_document_rows.html", context)
+    return render(request, "classification/document_list.html", context)
+
+
+@login_required
+def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
+    document = access.get_visible_document(request.user, document_id)
+    context = {
+        "document": document,
+        "pages": document.pages.all(),
+        "labels": document.labels.select_related("document_type", "labeled_by"),
+        "predictions": document.predictions.select_related("document_type", "model_version"),
+        "can_retry": access.can_retry(request.user, document),
+    }
+    if request.headers.get("HX-Request") and request.GET.get("fragment") == "status":
+        response = render(request, "classification/_document_status.html", context)
+        if document.is_final:
+            # Processing ended while the page was open: reload it to show pages and text.
+            response["HX-Refresh"] = "true"
+        return response
+    return render(request, "classification/document_detail.html", context)
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, document_id: int) -> HttpResponse:
+    document = access.get_visible_document(request.user, document_id)
+    if not access.can_retry(request.user, document):
+        messages.error(request, "Only the uploader or an admin can retry this document.")
+    elif services.retry_document(document):
+        messages.success(request, "The document is queued again.")
+    else:
+        messages.info(request, "Only a failed document can be retried.")
+    return redirect("document", document_id=document.pk)

@@ -1,0 +1,199 @@
+"""Django settings for Docsite.
+
+Every knob is a ``DOCSITE_*`` environment variable read through the typed helpers in
+``docsite.env``; the defaults need no services: SQLite and media under ``var/``, django-q2's ORM
+broker, one machine.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from docsite.env import env_bool, env_float, env_int, env_list, env_path, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = env_path("DOCSITE_DATA_DIR", BASE_DIR / "var")
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """The configured key, else one generated once and kept in ``var/`` so sessions survive."""
+    configured = env_str("DOCSITE_SECRET_KEY", "")
+    if configured:
+        return configured
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+        key_file.chmod(0o600)
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("DOCSITE_DEBUG", False)
+ALLOWED_HOSTS = env_list("DOCSITE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("DOCSITE_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_q",
+    "classification",
+    "labeling",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "docsite.urls"
+WSGI_APPLICATION = "docsite.wsgi.application"
+ASGI_APPLICATION = "docsite.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "classification.context_processors.roles",
+            ],
+        },
+    },
+]
+
+
+def _databases() -> dict[str, dict[str, object]]:
+    url = env_str("DATABASE_URL", "")
+    if url:
+        try:
+            config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from exc
+        return {"default": dict(config)}
+    return {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "docsite.sqlite3",
+            "OPTIONS": {
+                # The web server and the worker processes write to one file: WAL lets readers go
+                # on while one writes, IMMEDIATE takes the write lock at BEGIN so two writers
+                # queue on the timeout instead of failing with "database is locked" mid-way.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+        }
+    }
+
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "documents"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("DOCSITE_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Whitenoise serves straight from the finders, so `make run` needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Uploaded originals and rendered pages. Never served as public media: a view checks
+# permissions and streams the file.
+MEDIA_ROOT = env_path("DOCSITE_MEDIA_ROOT", DATA_DIR / "media")
+
+# --- Intake limits --------------------------------------------------------------------------
+DOCSITE_MAX_UPLOAD_MB = env_int("DOCSITE_MAX_UPLOAD_MB", 50, minimum=1)
+DOCSITE_MAX_PAGES = env_int("DOCSITE_MAX_PAGES", 200, minimum=1)
+# Pillow's own default; a larger image is treated as a decompression bomb and refused.
+DOCSITE_MAX_IMAGE_PIXELS = env_int("DOCSITE_MAX_IMAGE_PIXELS", 89_478_485, minimum=1)
+DOCSITE_MAX_FILES_PER_UPLOAD = env_int("DOCSITE_MAX_FILES_PER_UPLOAD", 100, minimum=1)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = DOCSITE_MAX_FILES_PER_UPLOAD
+
+# --- Rendering and OCR ----------------------------------------------------------------------
+# PDF pages are rendered at this resolution for OCR (Tesseract reads best near 300 DPI).
+DOCSITE_OCR_DPI = env_int("DOCSITE_OCR_DPI", 300, minimum=72)
+# Longest side of the image handed to Tesseract; larger scans are scaled down first.
+DOCSITE_OCR_MAX_SIDE = env_int("DOCSITE_OCR_MAX_SIDE", 3600, minimum=500)
+# Longest side of the stored page image and of its thumbnail.
+DOCSITE_PAGE_MAX_SIDE = env_int("DOCSITE_PAGE_MAX_SIDE", 2000, minimum=200)
+DOCSITE_THUMB_MAX_SIDE = env_int("DOCSITE_THUMB_MAX_SIDE", 320, minimum=32)
+DOCSITE_OCR_LANG = env_str("DOCSITE_OCR_LANG", "eng")
+# Pages of one document OCR'd at once; each Tesseract runs single-threaded (OMP_THREAD_LIMIT=1).
+DOCSITE_OCR_PARALLEL = env_int("DOCSITE_OCR_PARALLEL", os.cpu_count() or 1, minimum=1)
+DOCSITE_OCR_TIMEOUT = env_int("DOCSITE_OCR_TIMEOUT", 180, minimum=5)
+
+# --- Task queue (django-q2) -----------------------------------------------------------------
+# A document still in `processing` after this many seconds is taken to be abandoned by a dead
+# worker and may be claimed again. It equals the task timeout: no live task runs longer.
+DOCSITE_TASK_TIMEOUT = env_int("DOCSITE_TASK_TIMEOUT", 900, minimum=30)
+# Run queued tasks inline in the caller (tests, one-off scripts) instead of through a broker.
+DOCSITE_TASKS_SYNC = env_bool("DOCSITE_TASKS_SYNC", False)
+DOCSITE_BROKER = env_str("DOCSITE_BROKER", "orm")
+if DOCSITE_BROKER not in {"orm", "redis"}:
+    raise ImproperlyConfigured(f"DOCSITE_BROKER={DOCSITE_BROKER!r}: use 'orm' or 'redis'")
+
+Q_CLUSTER: dict[str, object] = {
+    "name": env_str("DOCSITE_CLUSTER_NAME", "docsite"),
+    "workers": env_int("DOCSITE_WORKERS", os.cpu_count() or 1, minimum=1),
+    "timeout": DOCSITE_TASK_TIMEOUT,
+    # The broker hands a task to another worker when it is not acknowledged within `retry`
+    # seconds (a killed worker); it must exceed the timeout or live tasks run twice.
+    "retry": DOCSITE_TASK_TIMEOUT + 60,
+    "max_attempts": env_int("DOCSITE_TASK_MAX_ATTEMPTS", 3, minimum=1),
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 5000,
+    "label": "Task queue",
+    "poll": env_float("DOCSITE_BROKER_POLL", 0.5, minimum=0.05),
+}
+if DOCSITE_BROKER == "orm":
+    Q_CLUSTER["orm"] = "default"
+else:
+    Q_CLUSTER["redis"] = env_str("DOCSITE_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("DOCSITE_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
