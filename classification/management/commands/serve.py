@@ -33,9 +33,12 @@ class Command(BaseCommand):
 
         from docsite.wsgi import application
 
+        # A process started in the background inherits SIGINT as ignored, and then neither
+        # Ctrl-C nor interrupt_main() from the watcher would stop the server: install both.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, lambda *_: _thread.interrupt_main())
         stopping = threading.Event()
         worker = None if options["no_worker"] else self._start_worker(stopping)
-        signal.signal(signal.SIGTERM, lambda *_: _thread.interrupt_main())
         host, port = options["host"], options["port"]
         workers = "off" if worker is None else f"{settings.Q_CLUSTER['workers']} workers"
         self.stdout.write(

@@ -1,0 +1,147 @@
+"""The document list, a document's page, its files, and who may see them."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from classification import services
+from classification.models import Document, DocumentType
+from tests import documents
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def processed(uploader, django_capture_on_commit_callbacks) -> Document:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.ingest_upload(documents.png(["INVOICE ZEBRA 77"]), "zebra.png", uploader)
+    result.document.refresh_from_db()
+    return result.document
+
+
+def _queued(name: str, user, lines: list[str]) -> Document:  # type: ignore[no-untyped-def]
+    return services.ingest_upload(documents.png(lines), name, user).document
+
+
+def test_uploaders_see_only_their_own_documents(
+    client_for, uploader, other_uploader, labeler  # type: ignore[no-untyped-def]
+) -> None:
+    mine = _queued("mine.png", uploader, ["MINE"])
+    theirs = _queued("theirs.png", other_uploader, ["THEIRS"])
+    listing = client_for(uploader).get(reverse("documents")).content.decode()
+    assert "mine.png" in listing and "theirs.png" not in listing
+    assert client_for(uploader).get(reverse("document", args=[theirs.pk])).status_code == 404
+    assert client_for(uploader).get(reverse("document", args=[mine.pk])).status_code == 200
+    everyone = client_for(labeler).get(reverse("documents")).content.decode()
+    assert "mine.png" in everyone and "theirs.png" in everyone
+
+
+def test_a_user_without_a_role_sees_no_documents(client_for, outsider, uploader) -> None:  # type: ignore[no-untyped-def]
+    document = _queued("a.png", uploader, ["A"])
+    client = client_for(outsider)
+    assert "a.png" not in client.get(reverse("documents")).content.decode()
+    assert client.get(reverse("document", args=[document.pk])).status_code == 404
+
+
+def test_the_list_filters_by_status_and_type_and_searches_ocr_text(
+    client_for, admin_user, processed  # type: ignore[no-untyped-def]
+) -> None:
+    _queued("waiting.png", admin_user, ["WAITING"])
+    client = client_for(admin_user)
+    url = reverse("documents")
+
+    def names(**params: str) -> set[str]:
+        page = client.get(url, params).context["page"]
+        return {d.original_name for d in page.object_list}
+
+    assert names() == {"zebra.png", "waiting.png"}
+    assert names(status="needs_review") == {"zebra.png"}
+    assert names(status="queued") == {"waiting.png"}
+    assert names(q="zebra") == {"zebra.png"}  # found in the OCR text, case-insensitively
+    assert names(q="nothing-like-this") == set()
+    invoice = DocumentType.objects.get(name="invoice")
+    services.assign_type(processed, invoice, admin_user)
+    assert names(type="invoice") == {"zebra.png"}
+    assert names(type="none") == {"waiting.png"}
+
+
+def test_the_list_polls_only_while_something_is_unfinished(
+    client_for, admin_user, processed  # type: ignore[no-untyped-def]
+) -> None:
+    client = client_for(admin_user)
+    assert "hx-trigger" not in client.get(reverse("documents")).content.decode()
+    queued = _queued("later.png", admin_user, ["LATER"])
+    html = client.get(reverse("documents")).content.decode()
+    assert 'hx-trigger="every 2s"' in html
+    fragment = client.get(reverse("documents"), {"fragment": "rows"}, HTTP_HX_REQUEST="true")
+    assert fragment.content.decode().lstrip().startswith("<tbody")
+    assert f'data-document="{queued.pk}" data-status="queued"' in fragment.content.decode()
+
+
+def test_the_list_is_paginated(client_for, admin_user) -> None:  # type: ignore[no-untyped-def]
+    for i in range(27):
+        _queued(f"doc-{i}.png", admin_user, [f"DOC {i}"])
+    client = client_for(admin_user)
+    first = client.get(reverse("documents")).context["page"]
+    second = client.get(reverse("documents"), {"page": 2}).context["page"]
+    assert len(first.object_list) == 25 and len(second.object_list) == 2
+
+
+def test_a_document_page_draws_the_ocr_boxes_over_the_page(
+    client_for, uploader, processed  # type: ignore[no-untyped-def]
+) -> None:
+    html = client_for(uploader).get(reverse("document", args=[processed.pk])).content.decode()
+    page = processed.pages.get()
+    assert reverse("page_image", args=[processed.pk, 1]) in html
+    assert f'viewBox="0 0 {page.width} {page.height}"' in html
+    assert html.count("<rect ") == len(page.ocr_words) > 0
+    assert "Show OCR word boxes" in html
+    assert "ZEBRA" in html
+
+
+def test_page_images_and_originals_are_served_only_to_those_who_may_see_them(
+    client_for, uploader, other_uploader, processed  # type: ignore[no-untyped-def]
+) -> None:
+    owner, stranger = client_for(uploader), client_for(other_uploader)
+    for name in ("page_image", "page_thumbnail"):
+        url = reverse(name, args=[processed.pk, 1])
+        response = owner.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] in {"image/png", "image/jpeg"}
+        assert stranger.get(url).status_code == 404
+    original = owner.get(reverse("document_original", args=[processed.pk]))
+    assert original.status_code == 200
+    assert b"".join(original.streaming_content) == documents.png(["INVOICE ZEBRA 77"])
+    assert 'filename="zebra.png"' in original["Content-Disposition"]
+    assert stranger.get(reverse("document_original", args=[processed.pk])).status_code == 404
+    assert owner.get(reverse("page_image", args=[processed.pk, 2])).status_code == 404
+
+
+def test_the_status_fragment_reloads_the_page_once_processing_ends(
+    client_for, uploader, processed  # type: ignore[no-untyped-def]
+) -> None:
+    response = client_for(uploader).get(
+        reverse("document", args=[processed.pk]), {"fragment": "status"}, HTTP_HX_REQUEST="true"
+    )
+    assert response["HX-Refresh"] == "true"
+
+
+def test_a_failed_document_shows_its_error_and_a_retry_button_to_its_uploader(
+    client_for, uploader, labeler, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+) -> None:
+    document = _queued("broken.png", uploader, ["BROKEN"])
+    Document.objects.filter(pk=document.pk).update(
+        status=Document.Status.FAILED, error_message="Tesseract failed: <boom>"
+    )
+    html = client_for(uploader).get(reverse("document", args=[document.pk])).content.decode()
+    assert "Tesseract failed: &lt;boom&gt;" in html and "Retry" in html
+    assert "Retry</button>" not in client_for(labeler).get(
+        reverse("document", args=[document.pk])
+    ).content.decode()
+    refused = client_for(labeler).post(reverse("document_retry", args=[document.pk]))
+    assert refused.status_code == 302
+    assert Document.objects.get(pk=document.pk).status == Document.Status.FAILED
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(uploader).post(reverse("document_retry", args=[document.pk]))
+    assert Document.objects.get(pk=document.pk).status == Document.Status.NEEDS_REVIEW
