@@ -1,8 +1,12 @@
-"""Set-up that follows migrations: the periodic tasks the worker cluster runs."""
+"""Set-up that follows migrations, and keeping the admin role and Django's staff flag in step."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+from docsite import roles
 
 RECOVER_TASK = "classification.tasks.recover_stale_documents"
 
@@ -19,3 +23,21 @@ def ensure_schedules(**kwargs: Any) -> None:
             "repeats": -1,
         },
     )
+
+
+def ensure_admin_group_permissions(**kwargs: Any) -> None:
+    """The admin role may change everything in the Django admin (permissions exist only
+    after post_migrate has created them, hence here and not in a data migration)."""
+    group, _ = Group.objects.get_or_create(name=roles.ADMIN)
+    group.permissions.set(Permission.objects.all())
+
+
+def admin_role_grants_staff(
+    sender: Any, instance: Any, action: str, pk_set: Any, **kwargs: Any
+) -> None:
+    """Whoever is given the admin role can open the Django admin."""
+    if action != "post_add" or not pk_set:
+        return
+    if Group.objects.filter(pk__in=pk_set, name=roles.ADMIN).exists() and not instance.is_staff:
+        type(instance).objects.filter(pk=instance.pk).update(is_staff=True)
+        instance.is_staff = True

@@ -190,3 +190,16 @@ def _run_site_and_process_one_document(
     assert "Docsite stopped." in output
     leftover = subprocess.run(["pgrep", "-g", str(server.pid)], capture_output=True, text=True)
     assert leftover.stdout.strip() == "", "a process of the site outlived Ctrl-C"
+
+
+@pytest.mark.django_db
+def test_the_admin_role_opens_the_django_admin(client_for, outsider) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import Group
+
+    assert client_for(outsider).get("/admin/").status_code == 302
+    outsider.groups.add(Group.objects.get(name="admin"))
+    outsider.refresh_from_db()
+    assert outsider.is_staff
+    client = client_for(outsider)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/classification/documenttype/").status_code == 200

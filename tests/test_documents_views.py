@@ -25,7 +25,10 @@ def _queued(name: str, user, lines: list[str]) -> Document:  # type: ignore[no-u
 
 
 def test_uploaders_see_only_their_own_documents(
-    client_for, uploader, other_uploader, labeler  # type: ignore[no-untyped-def]
+    client_for,
+    uploader,
+    other_uploader,
+    labeler,  # type: ignore[no-untyped-def]
 ) -> None:
     mine = _queued("mine.png", uploader, ["MINE"])
     theirs = _queued("theirs.png", other_uploader, ["THEIRS"])
@@ -45,7 +48,9 @@ def test_a_user_without_a_role_sees_no_documents(client_for, outsider, uploader)
 
 
 def test_the_list_filters_by_status_and_type_and_searches_ocr_text(
-    client_for, admin_user, processed  # type: ignore[no-untyped-def]
+    client_for,
+    admin_user,
+    processed,  # type: ignore[no-untyped-def]
 ) -> None:
     _queued("waiting.png", admin_user, ["WAITING"])
     client = client_for(admin_user)
@@ -67,7 +72,9 @@ def test_the_list_filters_by_status_and_type_and_searches_ocr_text(
 
 
 def test_the_list_polls_only_while_something_is_unfinished(
-    client_for, admin_user, processed  # type: ignore[no-untyped-def]
+    client_for,
+    admin_user,
+    processed,  # type: ignore[no-untyped-def]
 ) -> None:
     client = client_for(admin_user)
     assert "hx-trigger" not in client.get(reverse("documents")).content.decode()
@@ -89,7 +96,9 @@ def test_the_list_is_paginated(client_for, admin_user) -> None:  # type: ignore[
 
 
 def test_a_document_page_draws_the_ocr_boxes_over_the_page(
-    client_for, uploader, processed  # type: ignore[no-untyped-def]
+    client_for,
+    uploader,
+    processed,  # type: ignore[no-untyped-def]
 ) -> None:
     html = client_for(uploader).get(reverse("document", args=[processed.pk])).content.decode()
     page = processed.pages.get()
@@ -101,7 +110,10 @@ def test_a_document_page_draws_the_ocr_boxes_over_the_page(
 
 
 def test_page_images_and_originals_are_served_only_to_those_who_may_see_them(
-    client_for, uploader, other_uploader, processed  # type: ignore[no-untyped-def]
+    client_for,
+    uploader,
+    other_uploader,
+    processed,  # type: ignore[no-untyped-def]
 ) -> None:
     owner, stranger = client_for(uploader), client_for(other_uploader)
     for name in ("page_image", "page_thumbnail"):
@@ -119,7 +131,9 @@ def test_page_images_and_originals_are_served_only_to_those_who_may_see_them(
 
 
 def test_the_status_fragment_reloads_the_page_once_processing_ends(
-    client_for, uploader, processed  # type: ignore[no-untyped-def]
+    client_for,
+    uploader,
+    processed,  # type: ignore[no-untyped-def]
 ) -> None:
     response = client_for(uploader).get(
         reverse("document", args=[processed.pk]), {"fragment": "status"}, HTTP_HX_REQUEST="true"
@@ -128,7 +142,10 @@ def test_the_status_fragment_reloads_the_page_once_processing_ends(
 
 
 def test_a_failed_document_shows_its_error_and_a_retry_button_to_its_uploader(
-    client_for, uploader, labeler, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+    client_for,
+    uploader,
+    labeler,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     document = _queued("broken.png", uploader, ["BROKEN"])
     Document.objects.filter(pk=document.pk).update(
@@ -136,12 +153,27 @@ def test_a_failed_document_shows_its_error_and_a_retry_button_to_its_uploader(
     )
     html = client_for(uploader).get(reverse("document", args=[document.pk])).content.decode()
     assert "Tesseract failed: &lt;boom&gt;" in html and "Retry" in html
-    assert "Retry</button>" not in client_for(labeler).get(
-        reverse("document", args=[document.pk])
-    ).content.decode()
+    assert (
+        "Retry</button>"
+        not in client_for(labeler).get(reverse("document", args=[document.pk])).content.decode()
+    )
     refused = client_for(labeler).post(reverse("document_retry", args=[document.pk]))
     assert refused.status_code == 302
     assert Document.objects.get(pk=document.pk).status == Document.Status.FAILED
     with django_capture_on_commit_callbacks(execute=True):
         client_for(uploader).post(reverse("document_retry", args=[document.pk]))
     assert Document.objects.get(pk=document.pk).status == Document.Status.NEEDS_REVIEW
+
+
+def test_statuses_reports_only_visible_documents(client_for, uploader, other_uploader) -> None:  # type: ignore[no-untyped-def]
+    mine = _queued("mine.png", uploader, ["MINE"])
+    theirs = _queued("theirs.png", other_uploader, ["THEIRS"])
+    url = reverse("document_statuses")
+    body = client_for(uploader).get(url, {"ids": f"{mine.pk},{theirs.pk}"}).json()
+    assert body == {
+        "documents": {
+            str(mine.pk): {"status": "queued", "label": "Queued", "final": False, "error": ""}
+        }
+    }
+    bad = client_for(uploader).get(url, {"ids": "a,b"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_ids"

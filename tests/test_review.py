@@ -27,7 +27,8 @@ def test_the_queue_lists_documents_needing_review_oldest_first(client_for, label
 
 
 def test_assigning_a_type_stores_a_human_label_and_moves_to_the_next(
-    client_for, labeler  # type: ignore[no-untyped-def]
+    client_for,
+    labeler,  # type: ignore[no-untyped-def]
 ) -> None:
     first, second = _needing_review("first.png"), _needing_review("second.png")
     receipt = DocumentType.objects.get(name="receipt")
@@ -46,8 +47,9 @@ def test_assigning_a_type_stores_a_human_label_and_moves_to_the_next(
 def test_the_last_label_returns_to_the_empty_queue(client_for, labeler) -> None:  # type: ignore[no-untyped-def]
     only = _needing_review("only.png")
     invoice = DocumentType.objects.get(name="invoice")
-    response = client_for(labeler).post(reverse("review", args=[only.pk]),
-                                        {"document_type": invoice.pk})
+    response = client_for(labeler).post(
+        reverse("review", args=[only.pk]), {"document_type": invoice.pk}
+    )
     assert response.url == reverse("queue")
     assert "Nothing needs review" in client_for(labeler).get(reverse("queue")).content.decode()
 
@@ -55,8 +57,9 @@ def test_the_last_label_returns_to_the_empty_queue(client_for, labeler) -> None:
 @pytest.mark.parametrize("bad", ["", "abc", "999999", "-1"])
 def test_an_invalid_type_is_a_400_and_stores_nothing(client_for, labeler, bad: str) -> None:  # type: ignore[no-untyped-def]
     document = _needing_review("x.png")
-    response = client_for(labeler).post(reverse("review", args=[document.pk]),
-                                        {"document_type": bad})
+    response = client_for(labeler).post(
+        reverse("review", args=[document.pk]), {"document_type": bad}
+    )
     assert response.status_code == 400
     assert "Choose one of the document types" in response.content.decode()
     assert not Label.objects.exists()
@@ -67,25 +70,36 @@ def test_an_invalid_type_is_a_400_and_stores_nothing(client_for, labeler, bad: s
 def test_an_inactive_type_cannot_be_chosen(client_for, labeler) -> None:  # type: ignore[no-untyped-def]
     document = _needing_review("x.png")
     retired = DocumentType.objects.create(name="fax", label="Fax", active=False)
-    response = client_for(labeler).post(reverse("review", args=[document.pk]),
-                                        {"document_type": retired.pk})
+    response = client_for(labeler).post(
+        reverse("review", args=[document.pk]), {"document_type": retired.pk}
+    )
     assert response.status_code == 400 and not Label.objects.exists()
 
 
 def test_a_document_still_processing_cannot_be_labeled(client_for, labeler) -> None:  # type: ignore[no-untyped-def]
     document = services.ingest_upload(documents.png(["BUSY"]), "busy.png", None).document
     invoice = DocumentType.objects.get(name="invoice")
-    response = client_for(labeler).post(reverse("review", args=[document.pk]),
-                                        {"document_type": invoice.pk})
+    response = client_for(labeler).post(
+        reverse("review", args=[document.pk]), {"document_type": invoice.pk}
+    )
     assert response.status_code == 400 and "cannot be labeled now" in response.content.decode()
     assert not Label.objects.exists()
 
 
 def test_only_labelers_and_admins_reach_the_queue(
-    client_for, labeler, admin_user, uploader, outsider  # type: ignore[no-untyped-def]
+    client_for,
+    labeler,
+    admin_user,
+    uploader,
+    outsider,  # type: ignore[no-untyped-def]
 ) -> None:
     document = _needing_review("x.png")
-    for user, allowed in ((labeler, True), (admin_user, True), (uploader, False), (outsider, False)):
+    for user, allowed in (
+        (labeler, True),
+        (admin_user, True),
+        (uploader, False),
+        (outsider, False),
+    ):
         client = client_for(user)
         expected = 200 if allowed else 403
         assert client.get(reverse("queue")).status_code == expected
@@ -95,6 +109,14 @@ def test_only_labelers_and_admins_reach_the_queue(
 def test_seeded_types_exist() -> None:
     names = set(DocumentType.objects.values_list("name", flat=True))
     assert names >= {
-        "invoice", "receipt", "bank_statement", "pay_stub", "contract",
-        "tax_form", "id_document", "letter", "form", "other",
+        "invoice",
+        "receipt",
+        "bank_statement",
+        "pay_stub",
+        "contract",
+        "tax_form",
+        "id_document",
+        "letter",
+        "form",
+        "other",
     }

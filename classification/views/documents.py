@@ -6,9 +6,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from classification import access, services
 from classification.models import Document, DocumentType
@@ -50,6 +50,36 @@ def document_list(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Request") and request.GET.get("fragment") == "rows":
         return render(request, "classification/_document_rows.html", context)
     return render(request, "classification/document_list.html", context)
+
+
+MAX_STATUS_IDS = 200
+
+
+@login_required
+@require_GET
+def statuses(request: HttpRequest) -> JsonResponse:
+    """Status of the given documents (``?ids=1,2,3``), for pages that show live progress."""
+    raw = request.GET.get("ids", "")
+    ids = [int(part) for part in raw.split(",") if part.strip().isdigit()][:MAX_STATUS_IDS]
+    if raw and not ids:
+        return JsonResponse(
+            {"error": {"code": "bad_ids", "message": "ids must be comma-separated numbers."}},
+            status=400,
+        )
+    rows = access.visible_documents(request.user).filter(pk__in=ids)
+    return JsonResponse(
+        {
+            "documents": {
+                str(d.pk): {
+                    "status": d.status,
+                    "label": d.get_status_display(),
+                    "final": d.is_final,
+                    "error": d.error_message,
+                }
+                for d in rows
+            }
+        }
+    )
 
 
 @login_required
