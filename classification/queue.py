@@ -7,6 +7,7 @@ use; otherwise it goes to the configured broker (the ORM by default, Redis when 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from importlib import import_module
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 
-def _resolve(func_path: str):  # type: ignore[no-untyped-def]
+def _resolve(func_path: str) -> Callable[..., object]:
     module, _, name = func_path.rpartition(".")
     return getattr(import_module(module), name)
 

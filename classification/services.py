@@ -6,10 +6,11 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, Literal
+from typing import IO, Literal, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -66,7 +67,7 @@ def ingest_upload(data: bytes, filename: str, user: User | None) -> IngestResult
     # The file goes first: content-addressed, so a concurrent upload of the same bytes writes
     # the same file, and a row never points at a missing file.
     storage.write_atomic(relative, data)
-    uploader = user if user is not None and user.is_authenticated else None
+    uploader = cast(AuthUser, user) if user is not None and user.is_authenticated else None
     try:
         with transaction.atomic():
             document = Document.objects.create(
@@ -224,7 +225,7 @@ def assign_type(document: Document, document_type: DocumentType, user: User) -> 
             document=document,
             document_type=document_type,
             provenance=Label.Provenance.HUMAN,
-            labeled_by=user if user.is_authenticated else None,
+            labeled_by=cast(AuthUser, user) if user.is_authenticated else None,
         )
         Document.objects.filter(pk=document.pk).update(
             document_type=document_type,

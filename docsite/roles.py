@@ -24,8 +24,9 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
         return frozenset(ALL_ROLES)
     cached = getattr(user, "_docsite_roles", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True)) & frozenset(ALL_ROLES)  # type: ignore[union-attr]
-        user._docsite_roles = cached  # type: ignore[union-attr]
+        names = user.groups.values_list("name", flat=True)  # type: ignore[attr-defined]
+        cached = frozenset(names) & frozenset(ALL_ROLES)
+        user._docsite_roles = cached  # type: ignore[attr-defined]  # per-request cache
     return cached
 
 

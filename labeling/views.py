@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -13,7 +14,7 @@ from classification.models import Document, DocumentType
 from docsite import roles
 
 
-def _queue():  # type: ignore[no-untyped-def]
+def _queue() -> QuerySet[Document]:
     return Document.objects.filter(status=Document.Status.NEEDS_REVIEW).order_by("created_at", "pk")
 
 

@@ -12,13 +12,16 @@ from classification import access, storage
 from classification.models import Page
 
 
-def _stream(relative: str, **kwargs: object) -> FileResponse:
+def _stream(relative: str, as_attachment: bool = False, filename: str = "") -> FileResponse:
     if not storage.exists(relative):
         raise Http404("The file is missing.")
     content_type = mimetypes.guess_type(relative)[0] or "application/octet-stream"
     response = FileResponse(
-        storage.absolute(relative).open("rb"), content_type=content_type, **kwargs
-    )  # type: ignore[arg-type]
+        storage.absolute(relative).open("rb"),
+        content_type=content_type,
+        as_attachment=as_attachment,
+        filename=filename,
+    )
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
