@@ -90,12 +90,13 @@ def _render_and_ocr(document: Document) -> list[services.PageResult]:
 def _ocr_and_store(
     sha256: str, number: int, image: Image.Image, render_seconds: float
 ) -> services.PageResult:
+    ocr_image = rendering.prepare_for_ocr(image, settings.DOCSITE_OCR_MIN_SIDE)
     result = ocr.recognise(
-        image.convert("L"), lang=settings.DOCSITE_OCR_LANG, timeout=settings.DOCSITE_OCR_TIMEOUT
+        ocr_image, lang=settings.DOCSITE_OCR_LANG, timeout=settings.DOCSITE_OCR_TIMEOUT
     )
     save_started = time.perf_counter()
     stored = rendering.fit_within(image, settings.DOCSITE_PAGE_MAX_SIDE)
-    scale = stored.width / image.width
+    scale = stored.width / ocr_image.width
     folder = storage.page_dir(sha256)
     page_bytes, extension = rendering.encode_page(stored)
     image_path = f"{folder}/page-{number:04d}.{extension}"

@@ -152,6 +152,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = DOCSITE_MAX_FILES_PER_UPLOAD
 DOCSITE_OCR_DPI = env_int("DOCSITE_OCR_DPI", 300, minimum=72)
 # Longest side of the image handed to Tesseract; larger scans are scaled down first.
 DOCSITE_OCR_MAX_SIDE = env_int("DOCSITE_OCR_MAX_SIDE", 3600, minimum=500)
+# Scans smaller than this (longest side) are enlarged, at most 2x, before OCR.
+DOCSITE_OCR_MIN_SIDE = env_int("DOCSITE_OCR_MIN_SIDE", 2000, minimum=0)
 # Longest side of the stored page image and of its thumbnail.
 DOCSITE_PAGE_MAX_SIDE = env_int("DOCSITE_PAGE_MAX_SIDE", 2000, minimum=200)
 DOCSITE_THUMB_MAX_SIDE = env_int("DOCSITE_THUMB_MAX_SIDE", 320, minimum=32)

@@ -198,3 +198,18 @@ def test_the_same_bytes_uploaded_twice_are_one_document(settings) -> None:  # ty
     assert second.outcome == "duplicate" and second.document.pk == first.pk
     assert Document.objects.count() == 1
     assert storage.original_path(first.sha256, "png") == first.original_path
+
+
+def test_small_scans_are_enlarged_for_ocr_but_stored_at_their_own_size(
+    settings, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+) -> None:
+    settings.DOCSITE_OCR_MIN_SIDE = 1000
+    small = documents.png(["SMALL SCAN 42"], size=(400, 500), font_size=20)
+    with django_capture_on_commit_callbacks(execute=True):
+        document = services.ingest_upload(small, "small.png", None).document
+    page = document.pages.get()
+    assert (page.width, page.height) == (400, 500)
+    assert "SMALL" in page.text
+    word = next(w for w in page.ocr_words if w["text"] == "SMALL")
+    # Drawn at x=60, y=60 on the small page: the box is in stored-image pixels, not OCR ones.
+    assert 50 <= word["left"] <= 70 and 50 <= word["top"] <= 75
