@@ -201,7 +201,8 @@ def test_the_same_bytes_uploaded_twice_are_one_document(settings) -> None:  # ty
 
 
 def test_small_scans_are_enlarged_for_ocr_but_stored_at_their_own_size(
-    settings, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+    settings,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     settings.DOCSITE_OCR_MIN_SIDE = 1000
     small = documents.png(["SMALL SCAN 42"], size=(400, 500), font_size=20)

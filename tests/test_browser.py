@@ -1,0 +1,343 @@
+"""End to end in a real browser: log in, upload, watch processing, view pages, review.
+
+Debian's chromium, driven by Playwright's sync API against pytest-django's ``live_server``.
+Screenshots of every step land in ``test-results/browser/``. Run only these with
+``pytest -m browser``; see DEVELOPERS.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing (apt-get install chromium; `make test` does it)",
+        allow_module_level=True,
+    )
+pytest.importorskip("playwright.sync_api")
+
+from django.apps import apps as django_apps  # noqa: E402
+from django.contrib.auth.models import Group, User  # noqa: E402
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
+from pytest_django.live_server_helper import LiveServer  # noqa: E402
+
+from classification.models import Document, Label  # noqa: E402
+from docsite import roles  # noqa: E402
+from tests import documents  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # No internet here: keep chromium from dialling out (and logging refused connections).
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-results" / "browser"
+PASSWORD = "browser-pw-1234"
+TIMEOUT_MS = 30_000  # an upload's response waits for its OCR, which runs inline in tests
+
+
+@pytest.fixture(scope="module")
+def _async_unsafe() -> Iterator[None]:
+    """Playwright's sync API runs an event loop in this thread; let the ORM run beside it.
+
+    Module-scoped so it outlives the database flush at the end of each test.
+    """
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def chromium(_async_unsafe: None) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def _one_request_at_a_time(live_server: LiveServer) -> Iterator[None]:
+    """Serve the live server's requests one after another.
+
+    The test database is in-memory SQLite, so every server thread shares the test's single
+    connection and its transaction state: two uploads at once (the page sends them in
+    parallel) fail now and then with "database table is locked". Production servers give each
+    thread its own connection.
+    """
+    httpd = live_server.thread.httpd
+    app = httpd.get_app()
+    assert app is not None
+    lock = threading.Lock()
+
+    def serialised(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        with lock:
+            return app(environ, start_response)
+
+    httpd.set_app(serialised)
+    yield
+    httpd.set_app(app)
+
+
+@pytest.fixture
+def _seeded(transactional_db: None) -> None:
+    """The types and role groups the data migration made; a transactional test's flush
+    removes them, so the next browser test would start without them."""
+    migration = importlib.import_module("classification.migrations.0002_seed_types_and_roles")
+    migration.seed(django_apps, None)
+
+
+# Not named `page`: pytest-playwright's own `page` fixture would parametrize the tests.
+@pytest.fixture
+def tab(
+    chromium: Browser, live_server: LiveServer, _seeded: None, _one_request_at_a_time: None
+) -> Iterator[Page]:
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    # Script errors, console errors and failed requests fail the test. The favicon is exempt:
+    # the site has none, and chromium asks for /favicon.ico on its own.
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(f"{tab.url}: {exc}"))
+    tab.on(
+        "console",
+        lambda message: (
+            errors.append(f"{tab.url}: {message.text}")
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    tab.on(
+        "response",
+        lambda response: (
+            errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    yield tab
+    context.close()
+    assert not errors, f"errors in the browser: {errors}"
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest) -> Callable[[Page, str], None]:
+    """Screenshot helper: test-results/browser/<test>-<nn>-<step>.png, full page."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 100))
+    prefix = request.node.name.removeprefix("test_")
+
+    def take(page: Page, step: str) -> None:
+        page.screenshot(
+            path=SCREENSHOTS / f"{prefix}-{next(counter):02d}-{step}.png", full_page=True
+        )
+
+    return take
+
+
+def _user(username: str, *role_names: str) -> User:
+    user = User.objects.create_user(username, password=PASSWORD)
+    for name in role_names:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+def _log_in(page: Page, username: str, shot: Callable[[Page, str], None]) -> None:
+    page.goto("/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    shot(page, "login")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/documents/$"))
+    expect(page.locator(".topbar .who")).to_have_text(username)
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / "files" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def _wait_until_loaded(page: Page, image: Locator) -> None:
+    image.scroll_into_view_if_needed()  # the page images load lazily
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+
+
+def test_upload_process_view_and_review_a_document(
+    tab: Page, tmp_path: Path, shot: Callable[[Page, str], None]
+) -> None:
+    page = tab
+    _user("rita-both", roles.UPLOADER, roles.LABELER)
+    scan = _write(tmp_path, "invoice-scan.png", documents.png(["INVOICE 4711", "Total 99.00"]))
+    letter = _write(
+        tmp_path,
+        "letter.pdf",
+        documents.pdf([["Dear customer", "Page one"], ["Kind regards", "Page two"]]),
+    )
+
+    _log_in(page, "rita-both", shot)
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Upload")).to_be_visible()
+    expect(nav.get_by_role("link", name="Review queue")).to_be_visible()
+
+    # Upload: one XHR per file, each row with a progress bar and its own result.
+    page.goto("/upload/")
+    page.set_input_files("#file-input", [scan, letter])
+    rows = page.locator("#upload-results tbody tr")
+    expect(rows).to_have_count(2)
+    for name in ("invoice-scan.png", "letter.pdf"):
+        row = rows.filter(has_text=name)
+        expect(row).to_have_class("outcome-accepted")
+        expect(row.locator("td").nth(2)).to_have_text("Accepted: Queued for processing.")
+        expect(row.locator("progress")).to_have_js_property("value", 100)
+        expect(row.get_by_role("link", name="Accepted")).to_have_attribute(
+            "href", re.compile(r"^/documents/\d+/$")
+        )
+    shot(page, "uploaded")
+    assert Document.objects.count() == 2
+
+    # The list: both end in "Needs review" (it polls while anything is still in progress).
+    page.goto("/documents/")
+    expect(page.locator('#document-rows tr[data-status="needs_review"]')).to_have_count(2)
+    for name in ("invoice-scan.png", "letter.pdf"):
+        expect(page.locator("#document-rows tr", has_text=name).locator(".status")).to_have_text(
+            "Needs review"
+        )
+    shot(page, "documents")
+
+    # One document: both page images load, the OCR word boxes are drawn, and can be hidden.
+    page.get_by_role("link", name="letter.pdf").click()
+    page.wait_for_url(re.compile(r"/documents/\d+/$"))
+    expect(page.locator("#document-status .status")).to_have_text("Needs review")
+    images = page.locator(".page-canvas img")
+    expect(images).to_have_count(2)
+    for index in range(2):
+        _wait_until_loaded(page, images.nth(index))
+    assert page.locator(".page-canvas svg.boxes").count() == 2
+    assert page.locator("#page-1 svg.boxes rect").count() > 0
+    assert page.locator("#page-2 svg.boxes rect").count() > 0
+    expect(page.locator(".ocr-text").first).to_contain_text("customer")
+    page.locator("#page-1").scroll_into_view_if_needed()
+    expect(page.locator("svg.boxes").first).to_be_visible()
+    shot(page, "document-boxes")
+    page.get_by_label("Show OCR word boxes").uncheck()
+    expect(page.locator(".viewer")).to_have_class(re.compile(r"\bhide-boxes\b"))
+    for index in range(2):
+        expect(page.locator("svg.boxes").nth(index)).to_be_hidden()
+    expect(images.first).to_be_visible()
+    shot(page, "document-no-boxes")
+
+    # The review queue: start reviewing, pick a type, save; a human label is stored.
+    page.goto("/review/")
+    expect(page.locator("h1 small")).to_have_text("2 waiting")
+    expect(page.locator("table.documents tbody tr")).to_have_count(2)
+    shot(page, "queue")
+    page.get_by_role("link", name="Start reviewing").click()
+    page.wait_for_url(re.compile(r"/review/\d+/$"))
+    first_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    expect(page.locator("h1 small")).to_have_text(f"#{first_id} · 2 in the queue")
+    _wait_until_loaded(page, page.locator(".page-canvas img").first)
+    page.get_by_label("Invoice", exact=True).check()
+    shot(page, "review")
+    page.get_by_role("button", name="Save type").click()
+
+    # The next document opens, with a message about the one just saved.
+    page.wait_for_url(lambda url: not url.endswith(f"/review/{first_id}/"))
+    expect(page.locator(".messages")).to_have_text(f"Document #{first_id} labeled as Invoice.")
+    expect(page.locator("h1 small")).to_contain_text("1 in the queue")
+    shot(page, "review-next")
+
+    labels = Label.objects.filter(document_id=first_id)
+    assert [(label.provenance, label.document_type.name) for label in labels] == [
+        (Label.Provenance.HUMAN, "invoice")
+    ]
+    assert labels[0].labeled_by is not None
+    assert labels[0].labeled_by.username == "rita-both"
+    assert Document.objects.get(pk=first_id).status == Document.Status.CLASSIFIED
+
+    page.goto("/review/")
+    expect(page.locator("h1 small")).to_have_text("1 waiting")
+    expect(page.locator("table.documents tbody tr")).to_have_count(1)
+    expect(page.locator(f'table.documents a[href="/review/{first_id}/"]')).to_have_count(0)
+    shot(page, "queue-after")
+
+
+def test_upload_rows_show_refusals_and_duplicates(
+    tab: Page, tmp_path: Path, shot: Callable[[Page, str], None]
+) -> None:
+    page = tab
+    _user("ulf-uploader", roles.UPLOADER)
+    fake = _write(tmp_path, "statement.pdf", b"<!doctype html><html><body>Hi</body></html>")
+    scan = _write(tmp_path, "receipt.png", documents.png(["RECEIPT", "Cash 12.50"]))
+
+    _log_in(page, "ulf-uploader", shot)
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Review queue")).to_have_count(0)
+    page.goto("/upload/")
+    page.set_input_files("#file-input", [fake, scan])
+    rows = page.locator("#upload-results tbody tr")
+    rejected = rows.filter(has_text="statement.pdf")
+    expect(rejected).to_have_class("outcome-rejected")
+    expect(rejected.locator("td").nth(2)).to_have_text(
+        "Rejected: Not a supported document: the content is an HTML page. "
+        "Docsite accepts PDF, PNG, JPEG and TIFF files."
+    )
+    expect(rejected.get_by_role("link")).to_have_count(0)
+    accepted = rows.filter(has_text="receipt.png")
+    expect(accepted).to_have_class("outcome-accepted")
+    document = Document.objects.get()
+    assert document.original_name == "receipt.png"
+
+    # The same bytes again, dropped on the drop zone this time: the existing document.
+    data = list(scan.read_bytes())
+    transfer = page.evaluate_handle(
+        """bytes => {
+            const transfer = new DataTransfer();
+            const file = new File([new Uint8Array(bytes)], "receipt-again.png",
+                                  { type: "image/png" });
+            transfer.items.add(file);
+            return transfer;
+        }""",
+        data,
+    )
+    page.dispatch_event("#dropzone", "dragover", {"dataTransfer": transfer})
+    expect(page.locator("#dropzone")).to_have_class(re.compile(r"\bover\b"))
+    page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
+    expect(page.locator("#dropzone")).not_to_have_class(re.compile(r"\bover\b"))
+    expect(rows).to_have_count(3)
+    duplicate = rows.filter(has_text="receipt-again.png")
+    expect(duplicate).to_have_class("outcome-duplicate")
+    expect(duplicate.locator("td").nth(2)).to_have_text(
+        f"Duplicate: Already uploaded as document #{document.pk}."
+    )
+    expect(duplicate.get_by_role("link", name="Duplicate")).to_have_attribute(
+        "href", f"/documents/{document.pk}/"
+    )
+    shot(page, "upload-results")
+    assert Document.objects.count() == 1
