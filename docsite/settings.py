@@ -159,7 +159,13 @@ DOCSITE_PAGE_MAX_SIDE = env_int("DOCSITE_PAGE_MAX_SIDE", 2000, minimum=200)
 DOCSITE_THUMB_MAX_SIDE = env_int("DOCSITE_THUMB_MAX_SIDE", 320, minimum=32)
 DOCSITE_OCR_LANG = env_str("DOCSITE_OCR_LANG", "eng")
 # Pages of one document OCR'd at once; each Tesseract runs single-threaded (OMP_THREAD_LIMIT=1).
-DOCSITE_OCR_PARALLEL = env_int("DOCSITE_OCR_PARALLEL", os.cpu_count() or 1, minimum=1)
+# The default shares the cores among the worker processes (at least 2, so a lone long PDF
+# still uses two cores): far more Tesseracts than cores gained nothing in bench/pipeline.py
+# (the CPU was already full) and only cost memory.
+_WORKERS = env_int("DOCSITE_WORKERS", os.cpu_count() or 1, minimum=1)
+DOCSITE_OCR_PARALLEL = env_int(
+    "DOCSITE_OCR_PARALLEL", max(2, (os.cpu_count() or 1) // _WORKERS), minimum=1
+)
 DOCSITE_OCR_TIMEOUT = env_int("DOCSITE_OCR_TIMEOUT", 180, minimum=5)
 
 # --- Task queue (django-q2) -----------------------------------------------------------------
@@ -174,7 +180,7 @@ if DOCSITE_BROKER not in {"orm", "redis"}:
 
 Q_CLUSTER: dict[str, object] = {
     "name": env_str("DOCSITE_CLUSTER_NAME", "docsite"),
-    "workers": env_int("DOCSITE_WORKERS", os.cpu_count() or 1, minimum=1),
+    "workers": _WORKERS,
     "timeout": DOCSITE_TASK_TIMEOUT,
     # The broker hands a task to another worker when it is not acknowledged within `retry`
     # seconds (a killed worker); it must exceed the timeout or live tasks run twice.

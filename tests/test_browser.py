@@ -219,6 +219,8 @@ def test_upload_process_view_and_review_a_document(
         expect(row.get_by_role("link", name="Accepted")).to_have_attribute(
             "href", re.compile(r"^/documents/\d+/$")
         )
+        # The upload page follows each accepted file through the pipeline.
+        expect(row.locator("td").nth(3)).to_have_text("Needs review", timeout=15000)
     shot(page, "uploaded")
     assert Document.objects.count() == 2
 

@@ -31,6 +31,7 @@
     progressCell.appendChild(bar);
     row.appendChild(progressCell);
     row.appendChild(cell("Waiting…"));
+    row.appendChild(cell("—"));
     body.appendChild(row);
     table.hidden = false;
     return row;
@@ -50,6 +51,36 @@
       target.appendChild(document.createTextNode(label));
     }
     target.appendChild(document.createTextNode(": " + message));
+  }
+
+  // Live processing status of the accepted files, until each is done or failed.
+  const statusUrl = form.dataset.statusUrl;
+  const watched = {};
+  let polling = false;
+
+  function watch(row, documentId) {
+    const status = row.children[3];
+    status.textContent = "Queued";
+    watched[documentId] = status;
+    if (!polling) { polling = true; setTimeout(poll, 1500); }
+  }
+
+  function poll() {
+    const ids = Object.keys(watched);
+    if (!ids.length) { polling = false; return; }
+    fetch(statusUrl + "?ids=" + ids.join(","), { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (body) {
+        Object.entries(body.documents || {}).forEach(function ([id, info]) {
+          const cellEl = watched[id];
+          if (!cellEl) return;
+          cellEl.textContent = info.label + (info.error ? ": " + info.error : "");
+          cellEl.className = "status status-" + info.status;
+          if (info.final) delete watched[id];
+        });
+      })
+      .catch(function () { /* try again on the next tick */ })
+      .finally(function () { setTimeout(poll, 2000); });
   }
 
   function send(file, row) {
@@ -72,6 +103,7 @@
       if (payload && payload.results && payload.results.length) {
         const r = payload.results[0];
         show(row, r.outcome, r.message, r.url);
+        if (r.document_id) watch(row, r.document_id);
       } else if (payload && payload.error) {
         show(row, "rejected", payload.error.message, null);
       } else {

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connections
 
 
 class Command(BaseCommand):
@@ -66,6 +67,26 @@ class Command(BaseCommand):
             if worker is not None:
                 self._stop_worker(worker)
             self.stdout.write("Docsite stopped.")
+            self._exit_despite_lingering_threads()
+
+    def _exit_despite_lingering_threads(self) -> None:
+        """Exit now, without waiting for interpreter shutdown.
+
+        Everything the site started has stopped by here. Seen intermittently with PostgreSQL +
+        Redis: the process then still waited at exit (a library's thread or exit hook), so
+        Ctrl-C seemed to hang the site. Name any non-daemon thread, then leave.
+        """
+        lingering = [
+            t.name
+            for t in threading.enumerate()
+            if not t.daemon and t is not threading.main_thread()
+        ]
+        if lingering:
+            self.stderr.write(f"Exiting with threads still running: {', '.join(lingering)}")
+        connections.close_all()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
     def _start_worker(self, stopping: threading.Event) -> subprocess.Popen[bytes]:
         manage = Path(settings.BASE_DIR) / "manage.py"
