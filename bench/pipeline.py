@@ -311,6 +311,8 @@ def tesseract_alone(
 
     from PIL import Image
 
+    from classification import rendering
+
     lang, timeout = settings.DOCSITE_OCR_LANG, settings.DOCSITE_OCR_TIMEOUT
     spans: list[tuple[float, float]] = []
     errors: Counter[str] = Counter()
@@ -318,7 +320,8 @@ def tesseract_alone(
 
     def one(path: str) -> None:
         with Image.open(path) as stored:
-            image = stored.convert("L")  # as the pipeline hands it over
+            # Exactly the image the pipeline gives Tesseract (grayscale, small scans enlarged).
+            image = rendering.prepare_for_ocr(stored, settings.DOCSITE_OCR_MIN_SIDE)
         begin = time.perf_counter()
         try:
             ocr.recognise(image, lang=lang, timeout=timeout)
@@ -510,6 +513,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "max_concurrent_tesseract": args.workers * parallel,
             "dpi": settings.DOCSITE_OCR_DPI,
             "ocr_max_side": settings.DOCSITE_OCR_MAX_SIDE,
+            "ocr_min_side": settings.DOCSITE_OCR_MIN_SIDE,
             "page_max_side": settings.DOCSITE_PAGE_MAX_SIDE,
             "thumb_max_side": settings.DOCSITE_THUMB_MAX_SIDE,
             "ocr_lang": settings.DOCSITE_OCR_LANG,
