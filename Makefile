@@ -20,6 +20,7 @@ run: setup ## Set up, then serve the site and a worker on http://127.0.0.1:$(POR
 
 test: install system-packages browser-packages ## Set up, lint, then the whole test suite
 	$(BIN)/ruff check .
+	$(BIN)/mypy .
 	$(BIN)/python -m pytest
 
 setup: install system-packages migrate

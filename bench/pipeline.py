@@ -239,7 +239,7 @@ def ingest(files: Iterable[Path]) -> tuple[list[int], dict[str, Any]]:
                 continue
             counts[result.outcome] += 1
     finally:
-        services.enqueue_processing = original  # type: ignore[assignment]
+        services.enqueue_processing = original
     return queued, {
         "accepted": counts["accepted"],
         "duplicates": counts["duplicate"],

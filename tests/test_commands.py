@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.django_db
 def test_ensure_admin_creates_one_admin_once_with_a_generated_password(
     monkeypatch,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys,
 ) -> None:
     monkeypatch.delenv("DOCSITE_ADMIN_USER", raising=False)
     monkeypatch.delenv("DOCSITE_ADMIN_PASSWORD", raising=False)
@@ -42,7 +42,7 @@ def test_ensure_admin_creates_one_admin_once_with_a_generated_password(
 
 
 @pytest.mark.django_db
-def test_ensure_admin_takes_credentials_from_the_environment(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_ensure_admin_takes_credentials_from_the_environment(monkeypatch, capsys) -> None:
     monkeypatch.setenv("DOCSITE_ADMIN_USER", "boss")
     monkeypatch.setenv("DOCSITE_ADMIN_PASSWORD", "correct horse battery")
     call_command("ensure_admin")
@@ -51,7 +51,7 @@ def test_ensure_admin_takes_credentials_from_the_environment(monkeypatch, capsys
 
 
 @pytest.mark.django_db
-def test_ingest_folder_uploads_every_document_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_ingest_folder_uploads_every_document_file(tmp_path, capsys) -> None:
     (tmp_path / "invoice").mkdir()
     (tmp_path / "invoice" / "a.png").write_bytes(documents.png(["A"]))
     (tmp_path / "invoice" / "a.json").write_text("{}")
@@ -67,7 +67,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait(predicate, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+def _wait(predicate, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():
@@ -193,7 +193,7 @@ def _run_site_and_process_one_document(
 
 
 @pytest.mark.django_db
-def test_the_admin_role_opens_the_django_admin(client_for, outsider) -> None:  # type: ignore[no-untyped-def]
+def test_the_admin_role_opens_the_django_admin(client_for, outsider) -> None:
     from django.contrib.auth.models import Group
 
     assert client_for(outsider).get("/admin/").status_code == 302

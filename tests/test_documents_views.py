@@ -13,14 +13,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def processed(uploader, django_capture_on_commit_callbacks) -> Document:  # type: ignore[no-untyped-def]
+def processed(uploader, django_capture_on_commit_callbacks) -> Document:
     with django_capture_on_commit_callbacks(execute=True):
         result = services.ingest_upload(documents.png(["INVOICE ZEBRA 77"]), "zebra.png", uploader)
     result.document.refresh_from_db()
     return result.document
 
 
-def _queued(name: str, user, lines: list[str]) -> Document:  # type: ignore[no-untyped-def]
+def _queued(name: str, user, lines: list[str]) -> Document:
     return services.ingest_upload(documents.png(lines), name, user).document
 
 
@@ -28,7 +28,7 @@ def test_uploaders_see_only_their_own_documents(
     client_for,
     uploader,
     other_uploader,
-    labeler,  # type: ignore[no-untyped-def]
+    labeler,
 ) -> None:
     mine = _queued("mine.png", uploader, ["MINE"])
     theirs = _queued("theirs.png", other_uploader, ["THEIRS"])
@@ -40,7 +40,7 @@ def test_uploaders_see_only_their_own_documents(
     assert "mine.png" in everyone and "theirs.png" in everyone
 
 
-def test_a_user_without_a_role_sees_no_documents(client_for, outsider, uploader) -> None:  # type: ignore[no-untyped-def]
+def test_a_user_without_a_role_sees_no_documents(client_for, outsider, uploader) -> None:
     document = _queued("a.png", uploader, ["A"])
     client = client_for(outsider)
     assert "a.png" not in client.get(reverse("documents")).content.decode()
@@ -50,7 +50,7 @@ def test_a_user_without_a_role_sees_no_documents(client_for, outsider, uploader)
 def test_the_list_filters_by_status_and_type_and_searches_ocr_text(
     client_for,
     admin_user,
-    processed,  # type: ignore[no-untyped-def]
+    processed,
 ) -> None:
     _queued("waiting.png", admin_user, ["WAITING"])
     client = client_for(admin_user)
@@ -74,7 +74,7 @@ def test_the_list_filters_by_status_and_type_and_searches_ocr_text(
 def test_the_list_polls_only_while_something_is_unfinished(
     client_for,
     admin_user,
-    processed,  # type: ignore[no-untyped-def]
+    processed,
 ) -> None:
     client = client_for(admin_user)
     assert "hx-trigger" not in client.get(reverse("documents")).content.decode()
@@ -86,7 +86,7 @@ def test_the_list_polls_only_while_something_is_unfinished(
     assert f'data-document="{queued.pk}" data-status="queued"' in fragment.content.decode()
 
 
-def test_the_list_is_paginated(client_for, admin_user) -> None:  # type: ignore[no-untyped-def]
+def test_the_list_is_paginated(client_for, admin_user) -> None:
     for i in range(27):
         _queued(f"doc-{i}.png", admin_user, [f"DOC {i}"])
     client = client_for(admin_user)
@@ -98,7 +98,7 @@ def test_the_list_is_paginated(client_for, admin_user) -> None:  # type: ignore[
 def test_a_document_page_draws_the_ocr_boxes_over_the_page(
     client_for,
     uploader,
-    processed,  # type: ignore[no-untyped-def]
+    processed,
 ) -> None:
     html = client_for(uploader).get(reverse("document", args=[processed.pk])).content.decode()
     page = processed.pages.get()
@@ -113,7 +113,7 @@ def test_page_images_and_originals_are_served_only_to_those_who_may_see_them(
     client_for,
     uploader,
     other_uploader,
-    processed,  # type: ignore[no-untyped-def]
+    processed,
 ) -> None:
     owner, stranger = client_for(uploader), client_for(other_uploader)
     for name in ("page_image", "page_thumbnail"):
@@ -133,7 +133,7 @@ def test_page_images_and_originals_are_served_only_to_those_who_may_see_them(
 def test_the_status_fragment_reloads_the_page_once_processing_ends(
     client_for,
     uploader,
-    processed,  # type: ignore[no-untyped-def]
+    processed,
 ) -> None:
     response = client_for(uploader).get(
         reverse("document", args=[processed.pk]), {"fragment": "status"}, HTTP_HX_REQUEST="true"
@@ -145,7 +145,7 @@ def test_a_failed_document_shows_its_error_and_a_retry_button_to_its_uploader(
     client_for,
     uploader,
     labeler,
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     document = _queued("broken.png", uploader, ["BROKEN"])
     Document.objects.filter(pk=document.pk).update(
@@ -165,7 +165,7 @@ def test_a_failed_document_shows_its_error_and_a_retry_button_to_its_uploader(
     assert Document.objects.get(pk=document.pk).status == Document.Status.NEEDS_REVIEW
 
 
-def test_statuses_reports_only_visible_documents(client_for, uploader, other_uploader) -> None:  # type: ignore[no-untyped-def]
+def test_statuses_reports_only_visible_documents(client_for, uploader, other_uploader) -> None:
     mine = _queued("mine.png", uploader, ["MINE"])
     theirs = _queued("theirs.png", other_uploader, ["THEIRS"])
     url = reverse("document_statuses")

@@ -54,7 +54,7 @@ def test_it_refuses_a_zip_whatever_its_name() -> None:
 
 
 @pytest.mark.parametrize("make", [documents.png, documents.jpeg])
-def test_it_refuses_a_truncated_image(make) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_a_truncated_image(make) -> None:
     data = make()
     refusal = _refusal(data[: len(data) // 2])
     assert refusal.code == "truncated_image"

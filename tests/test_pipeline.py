@@ -17,14 +17,14 @@ pytestmark = [
 ]
 
 
-def _queued(data: bytes, settings, name: str = "scan.png") -> Document:  # type: ignore[no-untyped-def]
+def _queued(data: bytes, settings, name: str = "scan.png") -> Document:
     """Ingest without running the task, so a test can drive it: the test's transaction never
     commits, so the on-commit enqueue does not fire."""
     return services.ingest_upload(data, name, None).document
 
 
 def test_it_ocrs_an_image_and_sends_it_to_review_when_there_is_no_model(
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         document = services.ingest_upload(
@@ -46,7 +46,7 @@ def test_it_ocrs_an_image_and_sends_it_to_review_when_there_is_no_model(
 
 def test_it_renders_every_page_of_a_pdf_and_scales_boxes_to_the_stored_image(
     settings,
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     settings.DOCSITE_PAGE_MAX_SIDE = 800
     data = documents.pdf([["FIRST PAGE ALPHA"], ["SECOND PAGE BRAVO"], ["THIRD PAGE CHARLIE"]])
@@ -63,7 +63,7 @@ def test_it_renders_every_page_of_a_pdf_and_scales_boxes_to_the_stored_image(
     assert document.page_count == 3
 
 
-def test_it_reads_each_frame_of_a_multipage_tiff(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_it_reads_each_frame_of_a_multipage_tiff(django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         document = services.ingest_upload(
             documents.tiff([["ONE"], ["TWO"]]), "t.tif", None
@@ -71,7 +71,7 @@ def test_it_reads_each_frame_of_a_multipage_tiff(django_capture_on_commit_callba
     assert [p.text.strip() for p in document.pages.order_by("number")] == ["ONE", "TWO"]
 
 
-def test_it_applies_exif_orientation(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_it_applies_exif_orientation(django_capture_on_commit_callbacks) -> None:
     upright = documents.text_page(["ROTATED RECEIPT"], size=(850, 500), mode="RGB")
     stored = upright.rotate(90, expand=True)  # as a phone stores it: sideways, with a tag
     exif = stored.getexif()
@@ -84,7 +84,7 @@ def test_it_applies_exif_orientation(django_capture_on_commit_callbacks) -> None
     assert "ROTATED" in page.text
 
 
-def test_a_second_run_of_the_task_changes_nothing(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_run_of_the_task_changes_nothing(settings) -> None:
     document = _queued(documents.png(), settings)
     assert pipeline.process_document(document.pk) == "done"
     document.refresh_from_db()
@@ -99,7 +99,7 @@ def test_a_second_run_of_the_task_changes_nothing(settings) -> None:  # type: ig
     assert document.attempts == 1
 
 
-def test_a_fresh_processing_claim_is_not_taken_by_another_worker(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_fresh_processing_claim_is_not_taken_by_another_worker(settings) -> None:
     document = _queued(documents.png(), settings)
     assert services.claim_for_processing(document.pk) is not None
     assert pipeline.process_document(document.pk) == "skipped"
@@ -107,7 +107,7 @@ def test_a_fresh_processing_claim_is_not_taken_by_another_worker(settings) -> No
     assert document.status == Document.Status.PROCESSING
 
 
-def test_a_stale_processing_document_is_claimed_again(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_stale_processing_document_is_claimed_again(settings) -> None:
     document = _queued(documents.png(), settings)
     services.claim_for_processing(document.pk)  # the worker that took it then died
     Document.objects.filter(pk=document.pk).update(
@@ -119,7 +119,7 @@ def test_a_stale_processing_document_is_claimed_again(settings) -> None:  # type
     assert document.attempts == 2
 
 
-def test_a_worker_that_lost_its_claim_does_not_overwrite_the_result(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_worker_that_lost_its_claim_does_not_overwrite_the_result(settings) -> None:
     document = _queued(documents.png(), settings)
     claim = services.claim_for_processing(document.pk)
     assert claim is not None
@@ -130,7 +130,7 @@ def test_a_worker_that_lost_its_claim_does_not_overwrite_the_result(settings) ->
     assert document.status == Document.Status.PROCESSING and document.error_message == ""
 
 
-def test_recovery_requeues_abandoned_documents_and_fails_repeat_offenders(settings) -> None:  # type: ignore[no-untyped-def]
+def test_recovery_requeues_abandoned_documents_and_fails_repeat_offenders(settings) -> None:
     settings.DOCSITE_TASKS_SYNC = True
     old = timezone.now() - timedelta(seconds=settings.DOCSITE_TASK_TIMEOUT + 60)
     retried = _queued(documents.png(["RETRY ME"]), settings, "a.png")
@@ -156,7 +156,7 @@ def test_recovery_requeues_abandoned_documents_and_fails_repeat_offenders(settin
 def test_a_failure_is_stored_readably_and_retry_processes_again(
     settings,
     monkeypatch,
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     document = _queued(documents.png(["FLAKY"]), settings)
 
@@ -176,14 +176,14 @@ def test_a_failure_is_stored_readably_and_retry_processes_again(
     assert document.status == Document.Status.NEEDS_REVIEW and "FLAKY" in document.pages.get().text
 
 
-def test_retry_refuses_a_document_that_has_not_failed(settings) -> None:  # type: ignore[no-untyped-def]
+def test_retry_refuses_a_document_that_has_not_failed(settings) -> None:
     document = _queued(documents.png(), settings)
     assert not services.retry_document(document)
     document.refresh_from_db()
     assert document.status == Document.Status.QUEUED
 
 
-def test_a_missing_original_fails_with_a_message(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_original_fails_with_a_message(settings) -> None:
     document = _queued(documents.png(), settings)
     storage.delete(document.original_path)
     assert pipeline.process_document(document.pk) == "failed"
@@ -191,7 +191,7 @@ def test_a_missing_original_fails_with_a_message(settings) -> None:  # type: ign
     assert "No such file" in document.error_message
 
 
-def test_the_same_bytes_uploaded_twice_are_one_document(settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_bytes_uploaded_twice_are_one_document(settings) -> None:
     data = documents.png(["ONCE"])
     first = _queued(data, settings, "first.png")
     second = services.ingest_upload(data, "second.png", None)
@@ -202,7 +202,7 @@ def test_the_same_bytes_uploaded_twice_are_one_document(settings) -> None:  # ty
 
 def test_small_scans_are_enlarged_for_ocr_but_stored_at_their_own_size(
     settings,
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     settings.DOCSITE_OCR_MIN_SIDE = 1000
     small = documents.png(["SMALL SCAN 42"], size=(400, 500), font_size=20)

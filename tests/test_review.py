@@ -19,7 +19,7 @@ def _needing_review(name: str) -> Document:
     return document
 
 
-def test_the_queue_lists_documents_needing_review_oldest_first(client_for, labeler) -> None:  # type: ignore[no-untyped-def]
+def test_the_queue_lists_documents_needing_review_oldest_first(client_for, labeler) -> None:
     first, second = _needing_review("first.png"), _needing_review("second.png")
     services.ingest_upload(documents.png(["QUEUED"]), "queued.png", None)
     page = client_for(labeler).get(reverse("queue")).context["page"]
@@ -28,7 +28,7 @@ def test_the_queue_lists_documents_needing_review_oldest_first(client_for, label
 
 def test_assigning_a_type_stores_a_human_label_and_moves_to_the_next(
     client_for,
-    labeler,  # type: ignore[no-untyped-def]
+    labeler,
 ) -> None:
     first, second = _needing_review("first.png"), _needing_review("second.png")
     receipt = DocumentType.objects.get(name="receipt")
@@ -44,7 +44,7 @@ def test_assigning_a_type_stores_a_human_label_and_moves_to_the_next(
     assert [d.pk for d in queue.object_list] == [second.pk]
 
 
-def test_the_last_label_returns_to_the_empty_queue(client_for, labeler) -> None:  # type: ignore[no-untyped-def]
+def test_the_last_label_returns_to_the_empty_queue(client_for, labeler) -> None:
     only = _needing_review("only.png")
     invoice = DocumentType.objects.get(name="invoice")
     response = client_for(labeler).post(
@@ -55,7 +55,7 @@ def test_the_last_label_returns_to_the_empty_queue(client_for, labeler) -> None:
 
 
 @pytest.mark.parametrize("bad", ["", "abc", "999999", "-1"])
-def test_an_invalid_type_is_a_400_and_stores_nothing(client_for, labeler, bad: str) -> None:  # type: ignore[no-untyped-def]
+def test_an_invalid_type_is_a_400_and_stores_nothing(client_for, labeler, bad: str) -> None:
     document = _needing_review("x.png")
     response = client_for(labeler).post(
         reverse("review", args=[document.pk]), {"document_type": bad}
@@ -67,7 +67,7 @@ def test_an_invalid_type_is_a_400_and_stores_nothing(client_for, labeler, bad: s
     assert document.status == Document.Status.NEEDS_REVIEW
 
 
-def test_an_inactive_type_cannot_be_chosen(client_for, labeler) -> None:  # type: ignore[no-untyped-def]
+def test_an_inactive_type_cannot_be_chosen(client_for, labeler) -> None:
     document = _needing_review("x.png")
     retired = DocumentType.objects.create(name="fax", label="Fax", active=False)
     response = client_for(labeler).post(
@@ -76,7 +76,7 @@ def test_an_inactive_type_cannot_be_chosen(client_for, labeler) -> None:  # type
     assert response.status_code == 400 and not Label.objects.exists()
 
 
-def test_a_document_still_processing_cannot_be_labeled(client_for, labeler) -> None:  # type: ignore[no-untyped-def]
+def test_a_document_still_processing_cannot_be_labeled(client_for, labeler) -> None:
     document = services.ingest_upload(documents.png(["BUSY"]), "busy.png", None).document
     invoice = DocumentType.objects.get(name="invoice")
     response = client_for(labeler).post(
@@ -91,7 +91,7 @@ def test_only_labelers_and_admins_reach_the_queue(
     labeler,
     admin_user,
     uploader,
-    outsider,  # type: ignore[no-untyped-def]
+    outsider,
 ) -> None:
     document = _needing_review("x.png")
     for user, allowed in (

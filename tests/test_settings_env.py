@@ -4,7 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from docsite import env
 
 
-def test_typed_helpers_read_values_and_defaults(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_typed_helpers_read_values_and_defaults(monkeypatch) -> None:
     monkeypatch.setenv("DOCSITE_X_INT", "42")
     monkeypatch.setenv("DOCSITE_X_BOOL", "Yes")
     monkeypatch.setenv("DOCSITE_X_LIST", "a, b,,c")
@@ -24,13 +24,13 @@ def test_typed_helpers_read_values_and_defaults(monkeypatch) -> None:  # type: i
         (lambda: env.env_float("DOCSITE_X", 1.0), "fast", "not a number"),
     ],
 )
-def test_bad_values_fail_loudly_naming_the_variable(monkeypatch, reader, value, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_values_fail_loudly_naming_the_variable(monkeypatch, reader, value, message) -> None:
     monkeypatch.setenv("DOCSITE_X", value)
     with pytest.raises(ImproperlyConfigured, match=f"DOCSITE_X.*{message}"):
         reader()
 
 
-def test_a_secret_can_come_from_a_file(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_secret_can_come_from_a_file(monkeypatch, tmp_path) -> None:
     secret = tmp_path / "secret"
     secret.write_text("s3cret\n")
     monkeypatch.delenv("DOCSITE_X_SECRET", raising=False)

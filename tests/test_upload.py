@@ -20,7 +20,7 @@ def _file(name: str, data: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="application/octet-stream")
 
 
-def _post(client, *files: SimpleUploadedFile, **extra: str):  # type: ignore[no-untyped-def]
+def _post(client, *files: SimpleUploadedFile, **extra: str):
     return client.post(reverse("upload"), {"files": list(files)}, **extra)
 
 
@@ -28,7 +28,7 @@ def test_a_mixed_upload_accepts_the_good_files_and_names_each_refusal(
     client_for,
     uploader,
     media_files,
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     client = client_for(uploader)
     good_png, good_pdf = documents.png(["GOOD ONE"]), documents.pdf([["GOOD TWO"]])
@@ -60,7 +60,7 @@ def test_a_mixed_upload_accepts_the_good_files_and_names_each_refusal(
     assert len(media_files()) == 2
 
 
-def test_a_refused_upload_changes_nothing(client_for, uploader, media_files) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_upload_changes_nothing(client_for, uploader, media_files) -> None:
     client = client_for(uploader)
     _post(client, _file("ok.png", documents.png()), **JSON)
     before_rows, before_files = list(Document.objects.values()), media_files()
@@ -76,7 +76,7 @@ def test_a_refused_upload_changes_nothing(client_for, uploader, media_files) -> 
     assert media_files() == before_files
 
 
-def test_a_file_over_the_size_limit_is_refused(client_for, uploader, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_over_the_size_limit_is_refused(client_for, uploader, settings) -> None:
     settings.DOCSITE_MAX_UPLOAD_MB = 1
     big = documents.encode(documents.text_page(["BIG"], size=(1400, 1400), mode="RGB"), "TIFF")
     assert len(big) > 1024 * 1024
@@ -87,7 +87,7 @@ def test_a_file_over_the_size_limit_is_refused(client_for, uploader, settings) -
 
 def test_a_hostile_filename_is_stored_sanitised_and_shown_escaped(
     client_for,
-    uploader,  # type: ignore[no-untyped-def]
+    uploader,
 ) -> None:
     client = client_for(uploader)
     hostile = "../../<script>alert('x')</script>\x07.png"
@@ -102,31 +102,31 @@ def test_a_hostile_filename_is_stored_sanitised_and_shown_escaped(
     assert "<script>alert" not in listing
 
 
-def test_posting_no_files_is_a_clear_400(client_for, uploader) -> None:  # type: ignore[no-untyped-def]
+def test_posting_no_files_is_a_clear_400(client_for, uploader) -> None:
     response = client_for(uploader).post(reverse("upload"), {}, **JSON)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "no_files"
 
 
-def test_labelers_and_outsiders_cannot_upload(client_for, labeler, outsider) -> None:  # type: ignore[no-untyped-def]
+def test_labelers_and_outsiders_cannot_upload(client_for, labeler, outsider) -> None:
     for user in (labeler, outsider):
         response = _post(client_for(user), _file("a.png", documents.png()), **JSON)
         assert response.status_code == 403
     assert Document.objects.count() == 0
 
 
-def test_anonymous_visitors_are_sent_to_log_in(client) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_visitors_are_sent_to_log_in(client) -> None:
     response = client.get(reverse("upload"))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
 
-def test_the_page_offers_drag_and_drop_and_many_files(client_for, uploader) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_offers_drag_and_drop_and_many_files(client_for, uploader) -> None:
     html = client_for(uploader).get(reverse("upload")).content.decode()
     assert 'id="dropzone"' in html and 'type="file" name="files" multiple' in html
     assert "js/upload.js" in html
 
 
-def test_the_limit_is_checked_before_reading_a_large_stream(settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_limit_is_checked_before_reading_a_large_stream(settings) -> None:
     from classification import intake, services
 
     settings.DOCSITE_MAX_UPLOAD_MB = 1
