@@ -17,7 +17,7 @@ pytestmark = [
 ]
 
 
-def _queued(data: bytes, settings, name: str = "scan.png") -> Document:
+def _queued(data: bytes, name: str = "scan.png") -> Document:
     """Ingest without running the task, so a test can drive it: the test's transaction never
     commits, so the on-commit enqueue does not fire."""
     return services.ingest_upload(data, name, None).document
@@ -85,7 +85,7 @@ def test_it_applies_exif_orientation(django_capture_on_commit_callbacks) -> None
 
 
 def test_a_second_run_of_the_task_changes_nothing(settings) -> None:
-    document = _queued(documents.png(), settings)
+    document = _queued(documents.png())
     assert pipeline.process_document(document.pk) == "done"
     document.refresh_from_db()
     before = (document.status, document.processed_at, list(document.pages.values_list("pk")))
@@ -100,7 +100,7 @@ def test_a_second_run_of_the_task_changes_nothing(settings) -> None:
 
 
 def test_a_fresh_processing_claim_is_not_taken_by_another_worker(settings) -> None:
-    document = _queued(documents.png(), settings)
+    document = _queued(documents.png())
     assert services.claim_for_processing(document.pk) is not None
     assert pipeline.process_document(document.pk) == "skipped"
     document.refresh_from_db()
@@ -108,7 +108,7 @@ def test_a_fresh_processing_claim_is_not_taken_by_another_worker(settings) -> No
 
 
 def test_a_stale_processing_document_is_claimed_again(settings) -> None:
-    document = _queued(documents.png(), settings)
+    document = _queued(documents.png())
     services.claim_for_processing(document.pk)  # the worker that took it then died
     Document.objects.filter(pk=document.pk).update(
         processing_started_at=timezone.now() - timedelta(seconds=settings.DOCSITE_TASK_TIMEOUT + 5)
@@ -120,7 +120,7 @@ def test_a_stale_processing_document_is_claimed_again(settings) -> None:
 
 
 def test_a_worker_that_lost_its_claim_does_not_overwrite_the_result(settings) -> None:
-    document = _queued(documents.png(), settings)
+    document = _queued(documents.png())
     claim = services.claim_for_processing(document.pk)
     assert claim is not None
     Document.objects.filter(pk=document.pk).update(processing_started_at=timezone.now())
@@ -133,9 +133,9 @@ def test_a_worker_that_lost_its_claim_does_not_overwrite_the_result(settings) ->
 def test_recovery_requeues_abandoned_documents_and_fails_repeat_offenders(settings) -> None:
     settings.DOCSITE_TASKS_SYNC = True
     old = timezone.now() - timedelta(seconds=settings.DOCSITE_TASK_TIMEOUT + 60)
-    retried = _queued(documents.png(["RETRY ME"]), settings, "a.png")
-    given_up = _queued(documents.png(["GIVE UP"]), settings, "b.png")
-    fresh = _queued(documents.png(["STILL BUSY"]), settings, "c.png")
+    retried = _queued(documents.png(["RETRY ME"]), "a.png")
+    given_up = _queued(documents.png(["GIVE UP"]), "b.png")
+    fresh = _queued(documents.png(["STILL BUSY"]), "c.png")
     Document.objects.filter(pk=retried.pk).update(
         status="processing", processing_started_at=old, attempts=1
     )
@@ -158,7 +158,7 @@ def test_a_failure_is_stored_readably_and_retry_processes_again(
     monkeypatch,
     django_capture_on_commit_callbacks,
 ) -> None:
-    document = _queued(documents.png(["FLAKY"]), settings)
+    document = _queued(documents.png(["FLAKY"]))
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ocr.OcrError("Tesseract failed: simulated crash")
@@ -177,14 +177,14 @@ def test_a_failure_is_stored_readably_and_retry_processes_again(
 
 
 def test_retry_refuses_a_document_that_has_not_failed(settings) -> None:
-    document = _queued(documents.png(), settings)
+    document = _queued(documents.png())
     assert not services.retry_document(document)
     document.refresh_from_db()
     assert document.status == Document.Status.QUEUED
 
 
 def test_a_missing_original_fails_with_a_message(settings) -> None:
-    document = _queued(documents.png(), settings)
+    document = _queued(documents.png())
     storage.delete(document.original_path)
     assert pipeline.process_document(document.pk) == "failed"
     document.refresh_from_db()
@@ -193,7 +193,7 @@ def test_a_missing_original_fails_with_a_message(settings) -> None:
 
 def test_the_same_bytes_uploaded_twice_are_one_document(settings) -> None:
     data = documents.png(["ONCE"])
-    first = _queued(data, settings, "first.png")
+    first = _queued(data, "first.png")
     second = services.ingest_upload(data, "second.png", None)
     assert second.outcome == "duplicate" and second.document.pk == first.pk
     assert Document.objects.count() == 1

@@ -67,9 +67,9 @@ class Command(BaseCommand):
             if worker is not None:
                 self._stop_worker(worker)
             self.stdout.write("Docsite stopped.")
-            self._exit_despite_lingering_threads()
+            self._exit_now()
 
-    def _exit_despite_lingering_threads(self) -> None:
+    def _exit_now(self) -> None:
         """Exit now, without waiting for interpreter shutdown.
 
         Everything the site started has stopped by here. Seen intermittently with PostgreSQL +
