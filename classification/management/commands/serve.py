@@ -90,7 +90,10 @@ class Command(BaseCommand):
 
     def _start_worker(self, stopping: threading.Event) -> subprocess.Popen[bytes]:
         manage = Path(settings.BASE_DIR) / "manage.py"
-        worker = subprocess.Popen([sys.executable, str(manage), "qcluster"])
+        # Its own process group: Ctrl-C reaches only this process, which then sends the
+        # cluster exactly one SIGTERM. A SIGINT from the terminal plus our SIGTERM sometimes
+        # left django-q2's shutdown hanging.
+        worker = subprocess.Popen([sys.executable, str(manage), "qcluster"], start_new_session=True)
 
         def watch() -> None:
             code = worker.wait()
@@ -107,5 +110,6 @@ class Command(BaseCommand):
         try:
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            worker.kill()
+            # Kill the whole group, so no worker process outlives the cluster's main process.
+            os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
