@@ -1,0 +1,1 @@
+"""The classifier: features, model, training, calibration, artifacts. No Django here."""
