@@ -54,6 +54,8 @@ class Document(models.Model):
         DocumentType, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
     )
     type_confidence = models.FloatField(null=True, blank=True)
+    # Why the document is in review or was accepted, in words a labeler understands.
+    routing_reason = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Processing runs started")
     processing_started_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -118,6 +120,7 @@ class ModelVersion(models.Model):
     reason = models.TextField(blank=True, help_text="Why it was rejected, promoted or retired")
     created_at = models.DateTimeField(auto_now_add=True)
     promoted_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -162,6 +165,8 @@ class Label(models.Model):
     model_version = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="labels"
     )
+    # The model's calibrated probability, for pseudo and auto labels; None for a person's.
+    confidence = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -170,3 +175,53 @@ class Label(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id}: {self.document_type_id} ({self.provenance})"
+
+
+class ModelEvent(models.Model):
+    """Something that happened to a model version: every promotion, rejection and rollback."""
+
+    class Action(models.TextChoices):
+        TRAINED = "trained", "Trained"
+        PROMOTED = "promoted", "Promoted"
+        REJECTED = "rejected", "Rejected"
+        ROLLED_BACK = "rolled_back", "Rolled back to"
+        RETIRED = "retired", "Retired"
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="model_events",
+    )
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"model v{self.model_version_id} {self.action}"
+
+
+class TrainingState(models.Model):
+    """One row (pk=1): the training lock and when training last started.
+
+    The lock is taken with a conditional UPDATE (``running_since`` empty or stale), which works
+    the same across processes and machines on SQLite and PostgreSQL; a crashed training leaves
+    a stale lock that the next one takes over.
+    """
+
+    running_since = models.DateTimeField(null=True, blank=True)
+    trigger = models.CharField(max_length=64, blank=True, help_text="Of the running training")
+    # Human labels created after this moment count toward the next automatic retraining.
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_outcome = models.TextField(blank=True)
+    # When a training task was last queued, so a burst of labels queues one task, not many.
+    requested_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "training state"

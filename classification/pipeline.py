@@ -15,7 +15,7 @@ from datetime import datetime
 from django.conf import settings
 from PIL import Image
 
-from classification import ocr, rendering, services, storage
+from classification import learning, ocr, rendering, services, storage
 from classification.models import Document
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,21 @@ def process_document(document_id: int) -> str:
         len(pages),
         seconds,
     )
+    classify(document_id)
     return "done"
+
+
+def classify(document_id: int) -> str:
+    """Route a processed document with the active model. A failure here leaves it in review
+    with the reason: the pages are fine, only the model's opinion is missing."""
+    try:
+        outcome = learning.classify_document(document_id)
+    except Exception as exc:
+        log.exception("document=%s step=classify unexpected error", document_id)
+        learning.mark_unclassified(document_id, f"classification failed: {exc}")
+        return "review"
+    log.info("document=%s step=classify outcome=%s", document_id, outcome)
+    return outcome
 
 
 def _fail(document_id: int, claim: datetime, message: str) -> str:

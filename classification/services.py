@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from classification import intake, queue, storage
+from classification import intake, learning, queue, storage
 from classification.models import Document, DocumentType, Label, Page
 
 log = logging.getLogger(__name__)
@@ -160,9 +160,10 @@ def finish_processing(
             )
             for p in pages
         )
-        # No trained model routes anything yet: every processed document needs a person.
+        # Review until classification (the next step of the same task) routes it.
         mine.update(
             status=Document.Status.NEEDS_REVIEW,
+            routing_reason="not classified yet",
             page_count=len(pages),
             processed_at=timezone.now(),
             processing_seconds=round(seconds, 3),
@@ -219,7 +220,10 @@ def recover_stale_documents() -> dict[str, int]:
 
 
 def assign_type(document: Document, document_type: DocumentType, user: User) -> Label:
-    """A person says what the document is: store the label, take it out of review."""
+    """A person says what the document is: store the label, take it out of review.
+
+    Once committed, enough new labels queue a retraining (``learning.note_human_label``).
+    """
     with transaction.atomic():
         label = Label.objects.create(
             document=document,
@@ -231,7 +235,9 @@ def assign_type(document: Document, document_type: DocumentType, user: User) -> 
             document_type=document_type,
             type_confidence=None,
             status=Document.Status.CLASSIFIED,
+            routing_reason="labeled by a person",
             updated_at=timezone.now(),
         )
+        transaction.on_commit(lambda: learning.note_human_label(document_type))
     log.info("document=%s labeled type=%s by=%s", document.pk, document_type.name, user.pk)
     return label

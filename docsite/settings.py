@@ -168,6 +168,29 @@ DOCSITE_OCR_PARALLEL = env_int(
 )
 DOCSITE_OCR_TIMEOUT = env_int("DOCSITE_OCR_TIMEOUT", 180, minimum=5)
 
+# --- Classifier and learning -----------------------------------------------------------------
+# Auto-accept a prediction only where the held-out precision at its threshold reaches this.
+DOCSITE_TARGET_PRECISION = env_float("DOCSITE_TARGET_PRECISION", 0.98, minimum=0.5)
+if DOCSITE_TARGET_PRECISION > 1:
+    raise ImproperlyConfigured(
+        f"DOCSITE_TARGET_PRECISION={DOCSITE_TARGET_PRECISION} must be at most 1"
+    )
+# Queue a retraining once this many human labels arrived since the last one started.
+DOCSITE_RETRAIN_EVERY = env_int("DOCSITE_RETRAIN_EVERY", 20, minimum=1)
+# Until every active type has this many human labels, every document goes to review.
+DOCSITE_COLD_START_LABELS = env_int("DOCSITE_COLD_START_LABELS", 5, minimum=0)
+# A candidate model may be this much worse in held-out macro-F1 than the active one and still
+# be promoted (the held-out set is small; a tiny dip is noise, not a regression).
+DOCSITE_PROMOTION_TOLERANCE = env_float("DOCSITE_PROMOTION_TOLERANCE", 0.01, minimum=0.0)
+DOCSITE_MODEL_DIR = env_path("DOCSITE_MODEL_DIR", DATA_DIR / "models")
+DOCSITE_FEATURE_CACHE = env_path("DOCSITE_FEATURE_CACHE", DATA_DIR / "cache" / "features")
+# Use the offline sentence encoder as a branch of the classifier when it is installed.
+DOCSITE_CLASSIFIER_EMBEDDING = env_bool("DOCSITE_CLASSIFIER_EMBEDDING", True)
+# At most this many unlabeled documents (newest first) take part in semi-supervised training.
+DOCSITE_UNLABELED_POOL = env_int("DOCSITE_UNLABELED_POOL", 2000, minimum=0)
+# Override the optimiser steps of one training (TrainConfig.min_steps/max_steps); 0 = defaults.
+DOCSITE_TRAIN_MAX_STEPS = env_int("DOCSITE_TRAIN_MAX_STEPS", 0, minimum=0)
+
 # --- Task queue (django-q2) -----------------------------------------------------------------
 # A document still in `processing` after this many seconds is taken to be abandoned by a dead
 # worker and may be claimed again. It equals the task timeout: no live task runs longer.

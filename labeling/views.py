@@ -12,15 +12,20 @@ from django.views.decorators.http import require_http_methods
 from classification import services
 from classification.models import Document, DocumentType
 from docsite import roles
+from labeling import priority
 
 
 def _queue() -> QuerySet[Document]:
-    return Document.objects.filter(status=Document.Status.NEEDS_REVIEW).order_by("created_at", "pk")
+    return priority.waiting()
 
 
 @roles.role_required(roles.LABELER)
 def queue(request: HttpRequest) -> HttpResponse:
-    page = Paginator(_queue().select_related("uploaded_by"), 50).get_page(request.GET.get("page"))
+    # Paginate the ordered ids, then fetch only the shown page's rows, in that order.
+    page = Paginator(priority.review_order(), 50).get_page(request.GET.get("page"))
+    rows = Document.objects.select_related("uploaded_by").in_bulk(list(page.object_list))
+    # The template iterates documents; the page was cut from ids (django-stubs types it int).
+    page.object_list = [rows[pk] for pk in page.object_list if pk in rows]  # type: ignore[misc]
     return render(request, "labeling/queue.html", {"page": page})
 
 
@@ -43,7 +48,7 @@ def review(request: HttpRequest, document_id: int) -> HttpResponse:
         else:
             services.assign_type(document, chosen, request.user)
             messages.success(request, f"Document #{document.pk} labeled as {chosen.label}.")
-            following = _queue().exclude(pk=document.pk).first()
+            following = priority.next_for_review(exclude=document.pk)
             if following is not None:
                 return redirect("review", document_id=following.pk)
             return redirect("queue")

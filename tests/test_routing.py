@@ -1,0 +1,319 @@
+"""Routing a processed document with the active model, the cold start, and the review order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from classification import featurestore, learning, ocr, pipeline, services
+from classification.ml.features import PageFeatures
+from classification.models import Document, DocumentType, Label, ModelVersion, Prediction
+from labeling import priority
+from tests import documents
+from tests.test_learning import (
+    install_model,
+    label,
+    learning_settings,
+    make_document,
+    test_types,
+    trained_artifact,
+)
+
+# Fixtures shared with test_learning: pytest finds them by name in this module.
+SHARED_FIXTURES = (learning_settings, test_types, trained_artifact)
+
+CLASSES = ["contract", "invoice", "receipt"]
+pytestmark = pytest.mark.django_db
+
+
+class FakeModel:
+    """Stands in for a LoadedModel: says ``row`` for every page, with set thresholds."""
+
+    uses_embedding = False
+
+    def __init__(self, row: list[float], thresholds: dict[str, Any] | None = None) -> None:
+        self.classes = CLASSES
+        self.row = row
+        self.thresholds = thresholds or {"global": 0.97, "per_class": {}}
+        self.pages_seen = 0
+
+    def predict(self, pages: list[PageFeatures]) -> tuple[np.ndarray, np.ndarray]:
+        self.pages_seen += len(pages)
+        return np.array([self.row] * len(pages)), np.zeros((len(pages), 4))
+
+    def threshold(self, class_name: str) -> float:
+        per_class = self.thresholds.get("per_class") or {}
+        return float(per_class.get(class_name, self.thresholds["global"]))
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch, test_types: dict[str, DocumentType]) -> FakeModel:
+    """An active version whose model is a FakeModel (tests change ``row`` and thresholds)."""
+    version = ModelVersion.objects.create(state=ModelVersion.State.ACTIVE)
+    model = FakeModel([0.004, 0.995, 0.001])
+    monkeypatch.setattr(learning, "active_model", lambda: (version, model))
+    return model
+
+
+def _classified(document: Document) -> Document:
+    learning.classify_document(document.pk)
+    document.refresh_from_db()
+    return document
+
+
+# --- Thresholds -------------------------------------------------------------------------------
+
+
+def test_it_accepts_a_prediction_at_or_above_the_threshold(fake: FakeModel) -> None:
+    document = _classified(make_document("invoice"))
+    assert document.status == Document.Status.CLASSIFIED
+    assert document.document_type is not None and document.document_type.name == "invoice"
+    assert document.type_confidence == pytest.approx(0.995)
+    version = ModelVersion.objects.get()
+    assert document.routing_reason == f"auto-accepted: 0.995 >= 0.970 (model v{version.pk})"
+    auto = Label.objects.get(document=document)
+    assert (auto.provenance, auto.model_version, auto.confidence) == ("auto", version, 0.995)
+    prediction = Prediction.objects.get(document=document)
+    assert prediction.document_type.name == "invoice" and prediction.model_version == version
+    assert prediction.probabilities == {"contract": 0.004, "invoice": 0.995, "receipt": 0.001}
+
+
+def test_it_routes_low_confidence_documents_to_review(fake: FakeModel) -> None:
+    fake.row = [0.2, 0.7, 0.1]
+    document = _classified(make_document("invoice"))
+    assert document.status == Document.Status.NEEDS_REVIEW
+    assert document.document_type is None and document.type_confidence == pytest.approx(0.7)
+    assert document.routing_reason == "confidence 0.700 below threshold 0.970 for Invoice"
+    assert not Label.objects.filter(document=document).exists()
+
+
+def test_a_per_type_threshold_overrides_the_global_one(fake: FakeModel) -> None:
+    fake.thresholds = {"global": 0.97, "per_class": {"invoice": 0.999}}
+    document = _classified(make_document("invoice"))
+    assert document.status == Document.Status.NEEDS_REVIEW
+    assert "below threshold 0.999 for Invoice" in document.routing_reason
+
+
+def test_a_model_that_accepts_nothing_says_so(fake: FakeModel) -> None:
+    fake.thresholds = {"global": 1.000001, "per_class": {}}
+    document = _classified(make_document("invoice"))
+    assert document.status == Document.Status.NEEDS_REVIEW
+    assert "auto-accepts none of this type yet" in document.routing_reason
+
+
+def test_a_prediction_of_an_inactive_type_goes_to_review(
+    fake: FakeModel, test_types: dict[str, DocumentType]
+) -> None:
+    DocumentType.objects.filter(name="invoice").update(active=False)
+    document = _classified(make_document("invoice"))
+    assert document.status == Document.Status.NEEDS_REVIEW
+    assert document.routing_reason == "predicted type Invoice is inactive (0.995)"
+
+
+def test_classifying_twice_changes_nothing(fake: FakeModel) -> None:
+    document = make_document("invoice")
+    assert learning.classify_document(document.pk) == "classified"
+    assert learning.classify_document(document.pk) == "classified"
+    assert Prediction.objects.filter(document=document).count() == 1
+    assert Label.objects.filter(document=document).count() == 1
+    assert fake.pages_seen == 1  # the stored prediction of this version is reused
+
+
+def test_a_document_a_person_labeled_is_never_rerouted(fake: FakeModel, labeler: User) -> None:
+    fake.row = [0.995, 0.004, 0.001]
+    document = make_document("invoice")
+    label(document, "invoice", labeler)
+    assert learning.classify_document(document.pk) == "labeled"
+    assert learning.rescore_documents()["rescored"] == 0
+    document.refresh_from_db()
+    assert document.status == Document.Status.CLASSIFIED
+    assert document.document_type is not None and document.document_type.name == "invoice"
+    assert document.routing_reason == "labeled by a person"
+    assert not Label.objects.filter(document=document, provenance="auto").exists()
+
+
+def test_rescoring_moves_documents_between_review_and_accepted(fake: FakeModel) -> None:
+    accepted = _classified(make_document("invoice"))
+    assert accepted.status == Document.Status.CLASSIFIED
+    fake.thresholds = {"global": 0.999, "per_class": {}}
+    assert learning.rescore_documents() == {"rescored": 1, "classified": 0, "review": 1}
+    accepted.refresh_from_db()
+    assert accepted.status == Document.Status.NEEDS_REVIEW and accepted.document_type is None
+    assert not Label.objects.filter(document=accepted).exists()  # the auto label went
+    fake.thresholds = {"global": 0.9, "per_class": {}}
+    assert learning.rescore_documents()["classified"] == 1
+    accepted.refresh_from_db()
+    assert accepted.status == Document.Status.CLASSIFIED
+    assert Label.objects.filter(document=accepted, provenance="auto").count() == 1
+
+
+def test_no_model_means_review(test_types: dict[str, DocumentType]) -> None:
+    document = _classified(make_document("invoice"))
+    assert document.status == Document.Status.NEEDS_REVIEW
+    assert document.routing_reason == "no model yet"
+    assert not Prediction.objects.exists()
+    # Its features were cached meanwhile, for the review order and the first training.
+    assert featurestore.cached_features([document]) != [None]
+
+
+def test_a_real_model_routes_by_its_own_thresholds(
+    test_types: dict[str, DocumentType], trained_artifact: tuple[Path, str]
+) -> None:
+    version = install_model(trained_artifact)
+    current = learning.active_model()
+    assert current is not None
+    model = current[1]
+    for kind in CLASSES:
+        document = _classified(make_document(kind))
+        prediction = Prediction.objects.get(document=document)
+        assert prediction.model_version == version
+        assert sum(prediction.probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+        accepted = prediction.confidence >= model.threshold(prediction.document_type.name)
+        expected = Document.Status.CLASSIFIED if accepted else Document.Status.NEEDS_REVIEW
+        assert document.status == expected
+        assert prediction.document_type.name == kind  # an easy page
+
+
+# --- Cold start -------------------------------------------------------------------------------
+
+
+def test_cold_start_sends_confident_predictions_to_review_until_every_type_has_labels(
+    fake: FakeModel, labeler: User, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.DOCSITE_COLD_START_LABELS = 2
+    status = learning.cold_start_status()
+    assert not status.ready
+    assert status.short == {"Contract": 2, "Invoice": 2, "Receipt": 2}
+    waiting = _classified(make_document("invoice"))
+    assert waiting.status == Document.Status.NEEDS_REVIEW
+    assert waiting.routing_reason == "cold start: 3 types have fewer than 2 human labels"
+    assert waiting.type_confidence == pytest.approx(0.995)
+    for kind in CLASSES[:2]:
+        for _ in range(2):
+            label(make_document(kind), kind, labeler)
+    assert learning.cold_start_status().short == {"Receipt": 2}
+    label(make_document("receipt"), "receipt", labeler)
+    assert learning.cold_start_status().short == {"Receipt": 1}
+    assert learning.cold_start_status().reason == (
+        "cold start: 1 type has fewer than 2 human labels"
+    )
+    # The label that ends the cold start re-scores the waiting documents.
+    with django_capture_on_commit_callbacks(execute=True):
+        label(make_document("receipt"), "receipt", labeler)
+    assert learning.cold_start_status().ready
+    waiting.refresh_from_db()
+    assert waiting.status == Document.Status.CLASSIFIED
+
+
+def test_relabeled_documents_count_once_toward_the_cold_start(
+    test_types: dict[str, DocumentType], labeler: User, settings: Any
+) -> None:
+    settings.DOCSITE_COLD_START_LABELS = 2
+    document = make_document("invoice")
+    label(document, "invoice", labeler)
+    label(document, "invoice", labeler)
+    assert learning.cold_start_status().short["Invoice"] == 1
+
+
+# --- In processing ----------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not ocr.available(), reason="Tesseract is not installed")
+def test_processing_classifies_the_document(
+    test_types: dict[str, DocumentType], django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        document = services.ingest_upload(
+            documents.png(["INVOICE 4711", "Total 99.00"]), "a.png", None
+        ).document
+    document.refresh_from_db()
+    assert document.status == Document.Status.NEEDS_REVIEW
+    assert document.routing_reason == "no model yet"
+
+
+def test_a_classification_failure_leaves_the_document_in_review(
+    fake: FakeModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = make_document("invoice")
+
+    def broken(pages: list[PageFeatures]) -> None:
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr(fake, "predict", broken)
+    assert pipeline.classify(document.pk) == "review"
+    document.refresh_from_db()
+    assert document.status == Document.Status.NEEDS_REVIEW
+    assert document.routing_reason == "classification failed: model exploded"
+
+
+# --- For the UI -------------------------------------------------------------------------------
+
+
+def test_top_predictions_come_from_the_latest_prediction(fake: FakeModel) -> None:
+    document = _classified(make_document("invoice"))
+    assert learning.top_predictions(document, k=2) == [("Invoice", 0.995), ("Contract", 0.004)]
+    assert learning.top_predictions(make_document("receipt")) == []
+
+
+# --- Review order -----------------------------------------------------------------------------
+
+
+def test_in_cold_start_documents_unlike_the_labeled_ones_come_first(
+    test_types: dict[str, DocumentType], labeler: User, settings: Any
+) -> None:
+    settings.DOCSITE_COLD_START_LABELS = 5
+    for _ in range(2):
+        labeled = make_document("invoice")
+        learning.classify_document(labeled.pk)  # caches its features
+        label(labeled, "invoice", labeler)
+    like_labeled = [_classified(make_document("invoice")) for _ in range(2)]
+    unlike = _classified(make_document("contract"))
+    never_processed = make_document("receipt")  # no cached features: after the rest
+    order = priority.review_order()
+    assert order[0] == unlike.pk
+    assert set(order[1:3]) == {d.pk for d in like_labeled}
+    assert order[3] == never_processed.pk
+
+
+def test_the_review_form_opens_the_most_useful_document_next(
+    test_types: dict[str, DocumentType], labeler: User, client_for: Any
+) -> None:
+    first = _classified(make_document("invoice"))
+    _classified(make_document("invoice"))
+    unlike = _classified(make_document("contract"))
+    response = client_for(labeler).post(
+        reverse("review", args=[first.pk]), {"document_type": test_types["invoice"].pk}
+    )
+    # The second invoice is like the one just labeled; the contract is not.
+    assert response.url == reverse("review", args=[unlike.pk])
+
+
+def test_with_a_model_the_least_certain_come_first(
+    fake: FakeModel, client_for: Any, labeler: User
+) -> None:
+    margins = {"sure": [0.05, 0.9, 0.05], "torn": [0.45, 0.5, 0.05], "fair": [0.2, 0.7, 0.1]}
+    fake.thresholds = {"global": 0.999, "per_class": {}}
+    ids = {}
+    for name, row in margins.items():
+        fake.row = row
+        ids[name] = _classified(make_document("invoice")).pk
+    unpredicted = make_document("receipt")  # never classified: nothing known, first
+    assert priority.review_order() == [unpredicted.pk, ids["torn"], ids["fair"], ids["sure"]]
+    page = client_for(labeler).get(reverse("queue")).context["page"]
+    assert [d.pk for d in page.object_list] == priority.review_order()
+
+
+def test_reasons_never_show_a_probability_below_one_as_one() -> None:
+    assert (
+        learning.probability_text(0.995) == "0.995" and learning.probability_text(0.97) == "0.970"
+    )
+    assert learning.probability_text(0.9999246) == "0.9999"
+    assert (
+        learning.probability_text(0.99999999) == "0.999999"
+        and learning.probability_text(1.0) == "1.000"
+    )
