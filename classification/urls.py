@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from classification.views import documents, files, upload
+from classification.views import documents, files, models, upload
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="documents"), name="home"),
@@ -19,4 +19,9 @@ urlpatterns = [
         files.page_thumbnail,
         name="page_thumbnail",
     ),
+    path("models/", models.model_list, name="models"),
+    path("models/train/", models.train, name="model_train"),
+    path("models/rollback/", models.rollback, name="model_rollback"),
+    path("models/<int:version_id>/", models.model_detail, name="model"),
+    path("models/<int:version_id>/promote/", models.promote, name="model_promote"),
 ]
