@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := tesseract=tesseract-ocr \
 	/usr/share/fonts/truetype/freefont/FreeSans.ttf=fonts-freefont-ttf
 BROWSER_PACKAGES := /usr/bin/chromium=chromium
 
-.PHONY: run test setup install system-packages browser-packages migrate lint format demo vendor bench-pipeline clean
+.PHONY: run test setup install system-packages browser-packages migrate lint format demo vendor bench-pipeline bench-classify bench-active-learning clean
 
 run: setup ## Set up, then serve the site and a worker on http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py serve --port $(PORT)
@@ -60,6 +60,14 @@ demo: setup ## Load a generated corpus into the site (run it beside `make run`)
 
 bench-pipeline: setup ## Pipeline throughput on the shared real documents
 	$(BIN)/python bench/pipeline.py --data ../shared/data/real-dev --workers 2
+
+bench-classify: setup ## Classifier vs supervised-only vs Paperless-ngx, 5 labels per type and all
+	$(BIN)/python -m bench.classify --train ../shared/data/real-dev --labels-per-class 5 --seed 0
+	$(BIN)/python -m bench.classify --train ../shared/data/real-dev --seed 0 --timing-docs 1000
+
+bench-active-learning: setup ## Learning curves of the review-order strategies
+	$(BIN)/python -m bench.active_learning --pool ../shared/data/real-dev --strategy all \
+		--budget 180 --step 36 --seed 0 --fast
 
 vendor: ## Refresh the front-end libraries in static/vendor from the npm registry
 	rm -rf var/vendor && mkdir -p var/vendor
