@@ -235,3 +235,8 @@ def test_uncertainty_scores_rank_close_calls_first() -> None:
     assert chosen == [1, 2]
     with pytest.raises(ValueError):
         selection.choose("nope", 1, probs, np.eye(3), np.zeros((0, 3)), rng)
+
+
+def test_an_error_free_held_out_set_never_sharpens_the_probabilities() -> None:
+    logits = np.array([[2.0, 0.0], [0.0, 1.5], [1.0, 0.0]])
+    assert calibration.fit_temperature(logits, np.array([0, 1, 0])) == 1.0

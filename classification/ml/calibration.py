@@ -31,7 +31,8 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, prior_items: float =
     A one-dimensional search (a grid on log T, then a finer grid around the best) is exact
     enough and, unlike LBFGS, cannot diverge. With n held-out labels the fitted log T is
     multiplied by n / (n + ``prior_items``): eight labels cannot tell a temperature apart from
-    noise, a few hundred can. With no held-out labels the temperature stays 1.
+    noise, a few hundred can. With no held-out labels, or none the model gets wrong while the
+    fit would sharpen, the temperature stays 1.
     """
     n = len(labels)
     if n == 0:
@@ -43,6 +44,10 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, prior_items: float =
     fine = np.exp(np.linspace(np.log(low), np.log(high), 41))
     losses = [nll(logits, labels, t) for t in fine]
     fitted = float(fine[int(np.argmin(losses))])
+    if fitted < 1.0 and bool((np.asarray(logits).argmax(axis=1) == labels).all()):
+        # Held-out labels without a single error pull the NLL optimum towards T -> 0 (ever
+        # sharper probabilities) however few they are: no evidence to sharpen on, so don't.
+        return 1.0
     return float(np.exp(np.log(fitted) * n / (n + prior_items)))
 
 

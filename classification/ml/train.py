@@ -425,8 +425,14 @@ def _pick_pseudo(probs: np.ndarray, human_counts: np.ndarray, config: TrainConfi
 def predict(
     model: FusedClassifier, temperature: float, pages: Sequence[PageFeatures]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(calibrated probabilities, fused embeddings)."""
-    logits, embeddings = predict_logits(model, pages)
+    """(calibrated probabilities, fused embeddings), on one torch thread: prediction runs in
+    workers beside Tesseract, where a second OpenMP thread spins against busy cores."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        logits, embeddings = predict_logits(model, pages)
+    finally:
+        torch.set_num_threads(previous)
     return calibration.softmax(logits, temperature), embeddings
 
 
