@@ -47,6 +47,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import dataset  # noqa: E402
+from bench.classify import add_branch_arguments  # noqa: E402
 from classification.ml import calibration, selection  # noqa: E402
 from classification.ml.features import PageFeatures  # noqa: E402
 from classification.ml.model import ModelConfig  # noqa: E402
@@ -310,10 +311,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reach", type=float, help="report the labels to reach this macro-F1")
     parser.add_argument("--test-share", type=float, default=0.3)
     parser.add_argument("--fast", action="store_true", help="smaller TrainConfig (see README)")
-    parser.add_argument("--no-image", action="store_true")
-    parser.add_argument("--no-hash", action="store_true")
-    parser.add_argument("--no-embedding", action="store_true")
-    parser.add_argument("--no-layout", action="store_true")
+    add_branch_arguments(parser)
     parser.add_argument(
         "--fixmatch", action="store_true", help="add the FixMatch loss (off in the product)"
     )

@@ -270,6 +270,14 @@ def time_training(
     }
 
 
+def add_branch_arguments(parser: argparse.ArgumentParser) -> None:
+    """--no-image, --no-hash, --no-embedding, --no-layout: switch a model branch off."""
+    for branch in ("image", "hash", "embedding", "layout"):
+        parser.add_argument(
+            f"--no-{branch}", action="store_true", help=f"without the {branch} branch"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -280,10 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--test-share", type=float, default=0.3)
     parser.add_argument("--no-ssl", action="store_true", help="supervised only, no comparison")
-    parser.add_argument("--no-image", action="store_true")
-    parser.add_argument("--no-hash", action="store_true")
-    parser.add_argument("--no-embedding", action="store_true")
-    parser.add_argument("--no-layout", action="store_true")
+    add_branch_arguments(parser)
     parser.add_argument(
         "--fixmatch",
         action="store_true",

@@ -32,6 +32,7 @@ def test_it_ocrs_an_image_and_sends_it_to_review_when_there_is_no_model(
         ).document
     document.refresh_from_db()
     assert document.status == Document.Status.NEEDS_REVIEW
+    assert document.routing_reason == "no model yet"
     page = document.pages.get()
     assert "4711" in page.text
     words = {w["text"]: w for w in page.ocr_words}

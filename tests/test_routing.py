@@ -10,11 +10,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from classification import featurestore, learning, ocr, pipeline, services
+from classification import featurestore, learning, pipeline
 from classification.ml.features import PageFeatures
 from classification.models import Document, DocumentType, Label, ModelVersion, Prediction
 from labeling import priority
-from tests import documents
 from tests.test_learning import (
     install_model,
     label,
@@ -221,19 +220,6 @@ def test_relabeled_documents_count_once_toward_the_cold_start(
 
 
 # --- In processing ----------------------------------------------------------------------------
-
-
-@pytest.mark.skipif(not ocr.available(), reason="Tesseract is not installed")
-def test_processing_classifies_the_document(
-    test_types: dict[str, DocumentType], django_capture_on_commit_callbacks: Any
-) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        document = services.ingest_upload(
-            documents.png(["INVOICE 4711", "Total 99.00"]), "a.png", None
-        ).document
-    document.refresh_from_db()
-    assert document.status == Document.Status.NEEDS_REVIEW
-    assert document.routing_reason == "no model yet"
 
 
 def test_a_classification_failure_leaves_the_document_in_review(
