@@ -104,16 +104,11 @@ def evaluate(
     probs: np.ndarray, truth: np.ndarray, classes: list[str], thresholds: dict[str, Any]
 ) -> dict[str, Any]:
     metrics = calibration.classification_metrics(probs, truth, classes)
-    accepted = calibration.auto_accept(probs, classes, thresholds)
-    correct = probs.argmax(axis=1) == truth
     return {
         "accuracy": metrics["accuracy"],
         "macro_f1": metrics["macro_f1"],
         "ece": round(calibration.ece(probs, truth), 4),
-        "auto_accept_rate": round(float(accepted.mean()), 4),
-        "auto_accept_precision": (
-            round(float(correct[accepted].mean()), 4) if accepted.any() else None
-        ),
+        **calibration.auto_accept_figures(probs, truth, classes, thresholds),
     }
 
 

@@ -152,6 +152,20 @@ def auto_accept(probs: np.ndarray, classes: list[str], thresholds_: dict[str, An
     return confidence >= limits
 
 
+def auto_accept_figures(
+    probs: np.ndarray, labels: np.ndarray, classes: list[str], thresholds_: dict[str, Any]
+) -> dict[str, float | None]:
+    """Share of items routing would accept, and the precision among them (None when none)."""
+    accepted = auto_accept(probs, classes, thresholds_)
+    correct = probs.argmax(axis=1) == labels if len(labels) else np.zeros(0, dtype=bool)
+    return {
+        "auto_accept_rate": round(float(accepted.mean()), 4) if len(accepted) else 0.0,
+        "auto_accept_precision": (
+            round(float(correct[accepted].mean()), 4) if accepted.any() else None
+        ),
+    }
+
+
 def classification_metrics(
     probs: np.ndarray, labels: np.ndarray, classes: list[str]
 ) -> dict[str, Any]:

@@ -356,17 +356,12 @@ def _train(
         calibrated, y_val, classes, config.target_precision, config.min_per_class_threshold
     )
     metrics = calibration.classification_metrics(calibrated, y_val, classes)
-    accepted = calibration.auto_accept(calibrated, classes, routing)
-    correct = calibrated.argmax(axis=1) == y_val if len(y_val) else np.zeros(0, dtype=bool)
     metrics.update(
         ece_before=round(calibration.ece(raw, y_val), 4),
         ece=round(calibration.ece(calibrated, y_val), 4),
         temperature=round(temperature, 4),
         thresholds=routing,
-        auto_accept_rate=round(float(accepted.mean()), 4) if len(accepted) else 0.0,
-        auto_accept_precision=(
-            round(float(correct[accepted].mean()), 4) if accepted.any() else None
-        ),
+        **calibration.auto_accept_figures(calibrated, y_val, classes, routing),
         reliability=calibration.reliability(calibrated, y_val),
     )
     measured_model = model
