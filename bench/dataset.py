@@ -130,16 +130,7 @@ def first_page(item: Item) -> PageData:
     result = ocr.recognise(ocr_image)
     stored = rendering.fit_within(image, PAGE_MAX_SIDE)
     scale = stored.width / ocr_image.width
-    words = [
-        {
-            **word,
-            "left": round(word["left"] * scale),
-            "top": round(word["top"] * scale),
-            "width": max(1, round(word["width"] * scale)),
-            "height": max(1, round(word["height"] * scale)),
-        }
-        for word in result.words
-    ]
+    words = [rendering.scale_word(word, scale) for word in result.words]
     source = features.source_image(stored)
     meta_path, image_path = _paths(item.sha256)
     meta_path.parent.mkdir(parents=True, exist_ok=True)

@@ -125,23 +125,10 @@ def _ocr_and_store(
         thumbnail_path=thumbnail_path,
         width=stored.width,
         height=stored.height,
-        words=[_scale_word(word, scale) for word in result.words],
+        words=[rendering.scale_word(word, scale) for word in result.words],
         text=result.text,
         mean_confidence=result.mean_confidence,
         render_seconds=round(render_seconds, 4),
         ocr_seconds=round(result.seconds, 4),
         save_seconds=round(time.perf_counter() - save_started, 4),
     )
-
-
-def _scale_word(word: ocr.OcrWord, scale: float) -> dict[str, object]:
-    """Word boxes move from OCR-resolution pixels to stored-image pixels."""
-    if scale == 1.0:
-        return dict(word)
-    return {
-        **word,
-        "left": round(word["left"] * scale),
-        "top": round(word["top"] * scale),
-        "width": max(1, round(word["width"] * scale)),
-        "height": max(1, round(word["height"] * scale)),
-    }

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -71,6 +72,19 @@ def fit_within(image: Image.Image, max_side: int) -> Image.Image:
     scale = max_side / longest
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def scale_word(word: Mapping[str, Any], scale: float) -> dict[str, Any]:
+    """An OCR word box moved from OCR-resolution pixels to stored-image pixels."""
+    if scale == 1.0:
+        return dict(word)
+    return {
+        **word,
+        "left": round(word["left"] * scale),
+        "top": round(word["top"] * scale),
+        "width": max(1, round(word["width"] * scale)),
+        "height": max(1, round(word["height"] * scale)),
+    }
 
 
 def prepare_for_ocr(image: Image.Image, min_side: int) -> Image.Image:
