@@ -215,6 +215,19 @@ def test_an_artifact_with_code_or_another_format_is_refused(tmp_path: Path) -> N
     assert artifact.load(tmp_path / "future.pt") is None
 
 
+def test_an_artifact_trained_on_other_features_is_refused(
+    trained: tuple, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    result, _, _ = trained
+    path = tmp_path / "model.pt"
+    artifact.save(result, path, {})
+    payload = torch.load(path, weights_only=True)
+    payload["feature_version"] = features.FEATURE_VERSION - 1
+    torch.save(payload, path)
+    assert artifact.load(path) is None
+    assert "feature version" in caplog.text
+
+
 # --- Selection --------------------------------------------------------------------------------
 
 

@@ -2,10 +2,12 @@
 
 An artifact is one ``torch.save`` file holding only tensors and plain data (so it loads with
 ``weights_only=True``): the state_dict, the model config, the class list, the temperature, the
-routing thresholds, the training arguments, the metrics and FORMAT_VERSION. It is written to a
-temporary file and renamed into place, and its SHA-256 is returned so the registry can refuse a
-file that changed afterwards. ``load`` never raises for a missing, corrupt, tampered or
-incompatible file: it logs why and returns None, which the product treats as "no model".
+routing thresholds, the training arguments, the metrics, FORMAT_VERSION and the FEATURE_VERSION
+of the features it was trained on (a model never sees features that mean something else). It
+is written to a temporary file and renamed into place, and its SHA-256 is returned so the
+registry can refuse a file that changed afterwards. ``load`` never raises for a missing,
+corrupt, tampered or incompatible file: it logs why and returns None, which the product treats
+as "no model".
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 import torch
 
 from classification.ml import calibration
-from classification.ml.features import PageFeatures
+from classification.ml.features import FEATURE_VERSION, PageFeatures
 from classification.ml.model import FusedClassifier, ModelConfig
 from classification.ml.train import TrainResult, predict
 
@@ -68,6 +70,7 @@ def save(result: TrainResult, path: Path, training_args: dict[str, Any]) -> str:
     """Write the artifact atomically; returns its SHA-256."""
     payload = {
         "format_version": FORMAT_VERSION,
+        "feature_version": FEATURE_VERSION,
         "config": result.model.config.to_dict(),
         "classes": list(result.classes),
         "temperature": float(result.temperature),
@@ -117,6 +120,12 @@ def load(path: Path, expected_sha256: str | None = None) -> LoadedModel | None:
         version = payload.get("format_version")
         if version != FORMAT_VERSION:
             raise ValueError(f"format version {version!r}, this code reads {FORMAT_VERSION}")
+        trained_on = payload.get("feature_version", 1)
+        if trained_on != FEATURE_VERSION:
+            raise ValueError(
+                f"trained on feature version {trained_on!r}, this code computes "
+                f"{FEATURE_VERSION}: train a new model"
+            )
         classes = [str(c) for c in payload["classes"]]
         config = ModelConfig.from_dict(dict(payload["config"]))
         model = FusedClassifier(len(classes), config)
