@@ -1,7 +1,7 @@
 """Active learning: how many labels each review-order strategy needs, as a learning curve.
 
     .venv/bin/python -m bench.active_learning --pool DIR [--test DIR]
-        --strategy {random,least_confidence,margin,entropy,diverse_margin,all}
+        --strategy {random,least_confidence,margin,entropy,diverse_margin,diversity,all}
         --budget B --step K [--seed S] [--reach F] [--fast] [--threads T]
         [--no-image] [--no-hash] [--no-embedding] [--no-layout] [--fixmatch] [--rounds N]
 
@@ -16,7 +16,9 @@ Simulates the labeling loop on a labeled folder whose labels are hidden until "a
    the unlabeled set for pseudo-labels. Measure accuracy and macro-F1 on ``--test``.
 3. Ask for K more: ``selection.choose`` with the model's calibrated probabilities on the rest of
    the pool (for ``diverse_margin``, the model's fused embeddings as vectors and the labeled
-   documents' embeddings as the reference); retrain; measure. Until ``--budget`` labels.
+   documents' embeddings as the reference; ``diversity`` ignores the model and keeps choosing
+   by k-center on the text vectors, the baseline that shows what uncertainty adds); retrain;
+   measure. Until ``--budget`` labels.
 
 When ``--test`` is omitted or is ``--pool``, the pool is split by type with ``dataset.split``
 (30 % of each type to test) and ``--seed``, as ``bench.classify`` does. The pool is put in an
@@ -110,7 +112,7 @@ def _select(
     if strategy == "random":
         placeholder = np.zeros((len(remaining), 1), dtype=np.float32)
         picks = selection.choose(strategy, k, None, placeholder, placeholder[:0], rng)
-    elif model is None:
+    elif model is None or strategy == "diversity":
         assert text is not None
         picks = selection.choose(strategy, k, None, text[remaining], text[labeled], rng)
     else:

@@ -12,7 +12,7 @@ import numpy as np
 
 from classification.ml.features import PageFeatures
 
-STRATEGIES = ("random", "least_confidence", "margin", "entropy", "diverse_margin")
+STRATEGIES = ("random", "least_confidence", "margin", "entropy", "diverse_margin", "diversity")
 
 
 def least_confidence(probs: np.ndarray) -> np.ndarray:
@@ -98,13 +98,14 @@ def choose(
 ) -> list[int]:
     """The next ``k`` candidates to label under ``strategy`` (cold start when ``probs`` is None).
 
-    Without a model every strategy but ``random`` falls back to diversity (k-center).
+    Without a model every strategy but ``random`` falls back to diversity (k-center);
+    ``diversity`` stays there (the baseline that tells what uncertainty adds to it).
     """
     n = len(candidates)
     k = min(k, n)
     if strategy == "random":
         return [int(i) for i in rng.permutation(n)[:k]]
-    if probs is None:
+    if probs is None or strategy == "diversity":
         return k_center_order(candidates, reference, k)
     if strategy == "least_confidence":
         score = least_confidence(probs)
