@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := tesseract=tesseract-ocr \
 	/usr/share/fonts/truetype/freefont/FreeSans.ttf=fonts-freefont-ttf
 BROWSER_PACKAGES := /usr/bin/chromium=chromium
 
-.PHONY: run test setup install system-packages browser-packages migrate lint format demo vendor bench-pipeline bench-classify bench-active-learning clean
+.PHONY: run test setup install system-packages browser-packages migrate lint format demo vendor bench-pipeline bench-classify bench-active-learning bench-queue clean
 
 run: setup ## Set up, then serve the site and a worker on http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py serve --port $(PORT)
@@ -59,7 +59,7 @@ demo: setup ## Load a generated corpus into the site (run it beside `make run`)
 	$(BIN)/python manage.py ingest_folder var/demo-corpus --user $(or $(DOCSITE_ADMIN_USER),admin)
 
 bench-pipeline: setup ## Pipeline throughput on the shared real documents
-	$(BIN)/python bench/pipeline.py --data ../shared/data/real-dev --workers 2
+	$(BIN)/python -m bench.pipeline --data ../shared/data/real-dev --workers 2
 
 bench-classify: setup ## Classifier vs supervised-only vs Paperless-ngx, 5 labels per type and all
 	$(BIN)/python -m bench.classify --train ../shared/data/real-dev --labels-per-class 5 --seed 0
@@ -68,6 +68,9 @@ bench-classify: setup ## Classifier vs supervised-only vs Paperless-ngx, 5 label
 bench-active-learning: setup ## Learning curves of the review-order strategies
 	$(BIN)/python -m bench.active_learning --pool ../shared/data/real-dev --strategy all \
 		--budget 180 --step 36 --seed 0 --fast
+
+bench-queue: setup ## Next and submit with 100,000 documents waiting, on SQLite and PostgreSQL
+	$(BIN)/python -m bench.queue --documents 100000 --calls 200 --databases sqlite,postgres
 
 vendor: ## Refresh the front-end libraries in static/vendor from the npm registry
 	rm -rf var/vendor && mkdir -p var/vendor

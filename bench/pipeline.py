@@ -1,6 +1,6 @@
 """Pipeline throughput on a folder of real documents, against Tesseract alone.
 
-    .venv/bin/python bench/pipeline.py --data DIR --workers W [--limit N] [--keep DIR]
+    .venv/bin/python -m bench.pipeline --data DIR --workers W [--limit N] [--keep DIR]
 
 Every document file under ``DIR/<type>/`` goes through the real code: ``services.ingest_upload``
 into a fresh SQLite database and media folder, then ``pipeline.process_document`` in W worker

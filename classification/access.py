@@ -1,24 +1,79 @@
-"""Who may see which documents. Views ask here; the rule lives in one place."""
+"""Who may see which documents. Views ask here; the rule lives in one place.
+
+- Admins see every document.
+- Uploaders see the documents they uploaded.
+- Labelers see the documents of the labeling queue. What "the queue" is belongs to the
+  labeling app, which depends on classification and never the other way round, so it
+  registers its rule here at start-up (``register_labeler_scope``); a labeler also sees the
+  documents they labeled themselves. Without a registered scope a labeler sees only those.
+
+A person with several roles sees the union.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from classification.models import Document
+from classification.models import Document, Label
 from docsite import roles
 
 User = AbstractBaseUser | AnonymousUser
+# fn(user) -> a Q on Document: the documents a labeler may see because of queue work.
+LabelerScope = Callable[[User], Q]
+_labeler_scopes: list[LabelerScope] = []
+
+
+# fn(user, document) -> True when the user must not see what the document was labeled or
+# predicted as (a labeler holding a blind check of it).
+BlindRule = Callable[[User, Document], bool]
+_blind_rules: list[BlindRule] = []
+
+
+def register_blind_rule(rule: BlindRule) -> None:
+    """Hide a document's type, labels and predictions from whoever ``rule`` says (idempotent)."""
+    if rule not in _blind_rules:
+        _blind_rules.append(rule)
+
+
+def hides_labels(user: User, document: Document) -> bool:
+    """Whether ``user`` must not see the document's type, labels and predictions now."""
+    if roles.has_role(user, roles.ADMIN):
+        return False
+    return any(rule(user, document) for rule in _blind_rules)
+
+
+def register_labeler_scope(scope: LabelerScope) -> None:
+    """Add the documents ``scope(user)`` selects to what a labeler may see (idempotent)."""
+    if scope not in _labeler_scopes:
+        _labeler_scopes.append(scope)
+
+
+def _labeler_documents(user: User) -> Q:
+    labeled = Label.objects.filter(provenance=Label.Provenance.HUMAN, labeled_by=user.pk)
+    scope = Q(pk__in=labeled.values("document_id"))
+    for extra in _labeler_scopes:
+        scope |= extra(user)
+    return scope
 
 
 def visible_documents(user: User) -> QuerySet[Document]:
-    """Admins and labelers see every document; uploaders see the ones they uploaded."""
-    if roles.has_role(user, roles.ADMIN, roles.LABELER):
+    if roles.has_role(user, roles.ADMIN):
         return Document.objects.all()
+    scopes: list[Q] = []
     if roles.has_role(user, roles.UPLOADER):
-        return Document.objects.filter(uploaded_by=user.pk)
-    return Document.objects.none()
+        scopes.append(Q(uploaded_by=user.pk))
+    if roles.has_role(user, roles.LABELER):
+        scopes.append(_labeler_documents(user))
+    if not scopes:
+        return Document.objects.none()
+    combined = scopes[0]
+    for scope in scopes[1:]:
+        combined |= scope
+    return Document.objects.filter(combined)
 
 
 def get_visible_document(user: User, document_id: int) -> Document:

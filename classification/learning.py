@@ -35,7 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from classification import featurestore, queue
+from classification import featurestore, queue, signals
 from classification.models import (
     Document,
     DocumentType,
@@ -139,12 +139,7 @@ class ColdStart:
 
 def latest_human_labels() -> list[Label]:
     """Each human-labeled document's latest human label, in the order the labels were made."""
-    latest = (
-        Label.objects.filter(provenance=Label.Provenance.HUMAN)
-        .values("document_id")
-        .annotate(last=Max("id"))
-        .values("last")
-    )
+    latest = Label.objects.human().values("document_id").annotate(last=Max("id")).values("last")
     return list(
         Label.objects.filter(pk__in=latest)
         .select_related("document_type")
@@ -153,12 +148,7 @@ def latest_human_labels() -> list[Label]:
 
 
 def _human_counts() -> Counter[int]:
-    latest = (
-        Label.objects.filter(provenance=Label.Provenance.HUMAN)
-        .values("document_id")
-        .annotate(last=Max("id"))
-        .values("last")
-    )
+    latest = Label.objects.human().values("document_id").annotate(last=Max("id")).values("last")
     return Counter(Label.objects.filter(pk__in=latest).values_list("document_type_id", flat=True))
 
 
@@ -183,9 +173,7 @@ def label_fingerprint(labels: Sequence[Label] | None = None) -> str:
 
 
 def _has_human_label() -> Exists:
-    return Exists(
-        Label.objects.filter(document_id=OuterRef("pk"), provenance=Label.Provenance.HUMAN)
-    )
+    return Exists(Label.objects.human().filter(document_id=OuterRef("pk")))
 
 
 def unlabeled_documents() -> QuerySet[Document]:
@@ -228,7 +216,7 @@ def classify_document(document_id: int) -> str:
     document = Document.objects.filter(pk=document_id, status__in=PROCESSED).first()
     if document is None:
         return "skipped"
-    if Label.objects.filter(document=document, provenance=Label.Provenance.HUMAN).exists():
+    if Label.objects.human().filter(document=document).exists():
         return "labeled"
     current = active_model()
     if current is None:
@@ -251,14 +239,18 @@ def classify_document(document_id: int) -> str:
 
 def mark_unclassified(document_id: int, reason: str) -> None:
     """A document whose classification failed waits for a person (never 'failed')."""
-    Document.objects.filter(pk=document_id, status__in=PROCESSED).filter(
-        ~_has_human_label()
-    ).update(
-        status=Document.Status.NEEDS_REVIEW,
-        document_type=None,
-        routing_reason=reason[:2000],
-        updated_at=timezone.now(),
+    changed = (
+        Document.objects.filter(pk=document_id, status__in=PROCESSED)
+        .filter(~_has_human_label())
+        .update(
+            status=Document.Status.NEEDS_REVIEW,
+            document_type=None,
+            routing_reason=reason[:2000],
+            updated_at=timezone.now(),
+        )
     )
+    if changed:
+        transaction.on_commit(lambda: signals.send_routed(document_id, "review"))
 
 
 def _no_model_reason() -> str:
@@ -353,7 +345,7 @@ def _apply(document_id: int, route: Route, version: ModelVersion | None = None) 
         if document is None:
             return "skipped"
         labels = Label.objects.filter(document_id=document_id)
-        if labels.filter(provenance=Label.Provenance.HUMAN).exists():
+        if labels.human().exists():
             return "labeled"
         auto = labels.filter(provenance=Label.Provenance.AUTO)
         if route.accept:
@@ -377,6 +369,9 @@ def _apply(document_id: int, route: Route, version: ModelVersion | None = None) 
                 routing_reason=route.reason,
                 updated_at=now,
             )
+            transaction.on_commit(
+                lambda: signals.send_routed(document_id, "classified", version.pk)
+            )
             return "classified"
         auto.delete()
         Document.objects.filter(pk=document_id).update(
@@ -385,6 +380,9 @@ def _apply(document_id: int, route: Route, version: ModelVersion | None = None) 
             type_confidence=route.confidence,
             routing_reason=route.reason,
             updated_at=now,
+        )
+        transaction.on_commit(
+            lambda: signals.send_routed(document_id, "review", version.pk if version else None)
         )
     return "review"
 
@@ -491,7 +489,7 @@ def training_running() -> bool:
 
 def human_labels_since_last_training() -> int:
     started = _state().last_started_at
-    labels = Label.objects.filter(provenance=Label.Provenance.HUMAN)
+    labels = Label.objects.human()
     return (labels.filter(created_at__gt=started) if started else labels).count()
 
 

@@ -146,6 +146,13 @@ class Prediction(models.Model):
         return f"{self.document_id}: {self.document_type_id} at {self.confidence:.2f}"
 
 
+class LabelQuerySet(models.QuerySet["Label"]):
+    def human(self) -> LabelQuerySet:
+        """People's labels that say what a document is: trained on, shown as its type. Blind
+        second opinions (``second_opinion``) only measure agreement and are left out."""
+        return self.filter(provenance=Label.Provenance.HUMAN, second_opinion=False)
+
+
 class Label(models.Model):
     class Provenance(models.TextChoices):
         HUMAN = "human", "Human"
@@ -167,11 +174,26 @@ class Label(models.Model):
     )
     # The model's calibrated probability, for pseudo and auto labels; None for a person's.
     confidence = models.FloatField(null=True, blank=True)
+    # A person's label, as recorded by the workbench: seconds from the document being served
+    # to the label being submitted, the model's top suggestion shown then, and whether the
+    # person kept it.
+    seconds_spent = models.FloatField(null=True, blank=True)
+    suggested_type = models.ForeignKey(
+        DocumentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    suggestion_accepted = models.BooleanField(null=True, blank=True)
+    # A blind second label given to measure agreement: never the document's type.
+    second_opinion = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = LabelQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["provenance", "created_at"])]
+        indexes = [
+            models.Index(fields=["provenance", "created_at"]),
+            models.Index(fields=["labeled_by", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.document_id}: {self.document_type_id} ({self.provenance})"
@@ -225,3 +247,87 @@ class TrainingState(models.Model):
 
     def __str__(self) -> str:
         return "training state"
+
+
+class FieldDefinition(models.Model):
+    """One field of a document type's schema: what extraction fills and labelers correct."""
+
+    class Kind(models.TextChoices):
+        DATE = "date", "Date"
+        MONEY = "money", "Money"
+        CURRENCY = "currency", "Currency"
+        TEXT = "text", "Text"
+        IDENTIFIER = "identifier", "Identifier"
+        ACCOUNT = "account", "IBAN / account number"
+        PERCENTAGE = "percentage", "Percentage"
+        NAMES = "names", "List of names"
+
+    document_type = models.ForeignKey(DocumentType, on_delete=models.CASCADE, related_name="fields")
+    name = models.SlugField(max_length=64, help_text="Machine name, e.g. invoice_number")
+    label = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEXT)
+    required = models.BooleanField(default=False)
+    pattern = models.CharField(
+        max_length=200, blank=True, help_text="Optional regular expression the value must match"
+    )
+    position = models.PositiveIntegerField(default=0, help_text="Order in the fields panel")
+
+    class Meta:
+        ordering = ["document_type", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["document_type", "name"], name="unique_field_per_type")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_type.name}.{self.name}"
+
+
+class FieldValue(models.Model):
+    """A field's current value on a document, tied to its place on the page."""
+
+    class Source(models.TextChoices):
+        RULE = "rule", "Rule"
+        LEARNED = "learned", "Learned"
+        HUMAN = "human", "Human"
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="field_values")
+    field = models.ForeignKey(FieldDefinition, on_delete=models.CASCADE, related_name="values")
+    value = models.TextField(blank=True, help_text="Normalised")
+    raw = models.TextField(blank=True, help_text="As written on the page")
+    page_number = models.PositiveIntegerField(null=True, blank=True)
+    # [left, top, right, bottom] in the stored page image's pixels.
+    bbox = models.JSONField(null=True, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["field__position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "field"], name="unique_value_per_field")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.field_id}={self.value!r}"
+
+
+class FieldCorrection(models.Model):
+    """A person changed a field: the value before and after, recorded with their label."""
+
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="field_corrections")
+    field = models.ForeignKey(FieldDefinition, on_delete=models.CASCADE, related_name="+")
+    before = models.TextField(blank=True)
+    after = models.TextField(blank=True)
+    # Where the new value was picked: page number and the picked words' union box.
+    page_number = models.PositiveIntegerField(null=True, blank=True)
+    bbox = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.field_id}: {self.before!r} -> {self.after!r}"

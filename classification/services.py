@@ -16,7 +16,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from classification import intake, learning, queue, storage
-from classification.models import Document, DocumentType, Label, Page
+from classification.models import (
+    Document,
+    DocumentType,
+    FieldCorrection,
+    FieldDefinition,
+    FieldValue,
+    Label,
+    Page,
+)
 
 log = logging.getLogger(__name__)
 
@@ -219,10 +227,21 @@ def recover_stale_documents() -> dict[str, int]:
     return {"failed": failed, "requeued": requeued}
 
 
-def assign_type(document: Document, document_type: DocumentType, user: User) -> Label:
+def assign_type(
+    document: Document,
+    document_type: DocumentType,
+    user: User,
+    *,
+    seconds_spent: float | None = None,
+    suggested_type: DocumentType | None = None,
+    second_opinion: bool = False,
+) -> Label:
     """A person says what the document is: store the label, take it out of review.
 
-    Once committed, enough new labels queue a retraining (``learning.note_human_label``).
+    ``seconds_spent`` and ``suggested_type`` (the model's top suggestion the person saw) are
+    recorded with the label. A ``second_opinion`` is a blind label for measuring agreement: it
+    is stored, but the document's type and status stay as they are. Once committed, enough new
+    labels queue a retraining (``learning.note_human_label``).
     """
     with transaction.atomic():
         label = Label.objects.create(
@@ -230,14 +249,79 @@ def assign_type(document: Document, document_type: DocumentType, user: User) -> 
             document_type=document_type,
             provenance=Label.Provenance.HUMAN,
             labeled_by=cast(AuthUser, user) if user.is_authenticated else None,
+            seconds_spent=None if seconds_spent is None else round(max(0.0, seconds_spent), 3),
+            suggested_type=suggested_type,
+            suggestion_accepted=(
+                None if suggested_type is None else suggested_type.pk == document_type.pk
+            ),
+            second_opinion=second_opinion,
         )
-        Document.objects.filter(pk=document.pk).update(
-            document_type=document_type,
-            type_confidence=None,
-            status=Document.Status.CLASSIFIED,
-            routing_reason="labeled by a person",
-            updated_at=timezone.now(),
-        )
-        transaction.on_commit(lambda: learning.note_human_label(document_type))
-    log.info("document=%s labeled type=%s by=%s", document.pk, document_type.name, user.pk)
+        if not second_opinion:
+            Document.objects.filter(pk=document.pk).update(
+                document_type=document_type,
+                type_confidence=None,
+                status=Document.Status.CLASSIFIED,
+                routing_reason="labeled by a person",
+                updated_at=timezone.now(),
+            )
+            transaction.on_commit(lambda: learning.note_human_label(document_type))
+    log.info(
+        "document=%s labeled type=%s by=%s%s",
+        document.pk,
+        document_type.name,
+        user.pk,
+        " (second opinion)" if second_opinion else "",
+    )
     return label
+
+
+@dataclass(frozen=True)
+class FieldInput:
+    """A field's new value as a person gave it (picked words or typed)."""
+
+    value: str
+    raw: str = ""
+    page_number: int | None = None
+    bbox: list[float] | None = None
+
+
+def correct_fields(
+    document: Document, label: Label, user: User, values: dict[FieldDefinition, FieldInput]
+) -> list[FieldCorrection]:
+    """Store the fields a person set with ``label``; each changed one is recorded with its
+    value before and after. Unchanged values are left as they were (source included)."""
+    corrections = []
+    with transaction.atomic():
+        current = {v.field_id: v for v in FieldValue.objects.filter(document=document)}
+        for field, given in values.items():
+            if field.document_type_id != label.document_type_id:
+                raise ValueError(f"field {field.name} is not one of {label.document_type.name}'s")
+            existing = current.get(field.pk)
+            before = existing.value if existing else ""
+            after = given.value.strip()
+            if after == before:
+                continue
+            FieldValue.objects.update_or_create(
+                document=document,
+                field=field,
+                defaults={
+                    "value": after,
+                    "raw": given.raw or after,
+                    "page_number": given.page_number,
+                    "bbox": given.bbox,
+                    "confidence": None,
+                    "source": FieldValue.Source.HUMAN,
+                    "updated_by": cast(AuthUser, user) if user.is_authenticated else None,
+                },
+            )
+            corrections.append(
+                FieldCorrection.objects.create(
+                    label=label,
+                    field=field,
+                    before=before,
+                    after=after,
+                    page_number=given.page_number,
+                    bbox=given.bbox,
+                )
+            )
+    return corrections

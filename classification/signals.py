@@ -5,10 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
+from django.dispatch import Signal
 
 from docsite import roles
 
 RECOVER_TASK = "classification.tasks.recover_stale_documents"
+
+# Sent once a routing decision is committed, with ``document_id`` and ``outcome``: "review" (a
+# person should label it) or "classified" (auto-accepted by ``model_version_id``). The labeling
+# app keeps its queue in step from it; classification never imports labeling.
+document_routed = Signal()
+
+
+def send_routed(document_id: int, outcome: str, model_version_id: int | None = None) -> None:
+    document_routed.send(
+        sender=None, document_id=document_id, outcome=outcome, model_version_id=model_version_id
+    )
 
 
 def ensure_schedules(**kwargs: Any) -> None:

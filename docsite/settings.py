@@ -191,6 +191,36 @@ DOCSITE_UNLABELED_POOL = env_int("DOCSITE_UNLABELED_POOL", 2000, minimum=0)
 # Override the optimiser steps of one training (TrainConfig.min_steps/max_steps); 0 = defaults.
 DOCSITE_TRAIN_MAX_STEPS = env_int("DOCSITE_TRAIN_MAX_STEPS", 0, minimum=0)
 
+# --- Labeling queue --------------------------------------------------------------------------
+# Which waiting document a labeler gets first (labeling.priority): diverse_margin (default:
+# smallest margin between the two likeliest types, nudged away from documents like the ones
+# just served), margin, entropy, least_confidence or random.
+DOCSITE_QUEUE_STRATEGY = env_str("DOCSITE_QUEUE_STRATEGY", "diverse_margin")
+if DOCSITE_QUEUE_STRATEGY not in {
+    "diverse_margin",
+    "margin",
+    "entropy",
+    "least_confidence",
+    "random",
+}:
+    raise ImproperlyConfigured(
+        f"DOCSITE_QUEUE_STRATEGY={DOCSITE_QUEUE_STRATEGY!r}: use diverse_margin, margin, "
+        "entropy, least_confidence or random"
+    )
+# Until a type has this many human labels, documents predicted as it come first (0 = off).
+DOCSITE_QUEUE_TYPE_QUOTA = env_int("DOCSITE_QUEUE_TYPE_QUOTA", 0, minimum=0)
+# A claimed document returns to the queue when its labeler is silent this long.
+DOCSITE_LEASE_MINUTES = env_int("DOCSITE_LEASE_MINUTES", 10, minimum=1)
+# A labeler may take back their last label this long after giving it.
+DOCSITE_UNDO_MINUTES = env_int("DOCSITE_UNDO_MINUTES", 5, minimum=0)
+# Share of auto-accepted documents also put in the queue as checks (measures real precision).
+DOCSITE_QA_SHARE = env_float("DOCSITE_QA_SHARE", 0.02, minimum=0.0)
+# Share of labeled documents served blind to a second labeler (measures agreement).
+DOCSITE_OVERLAP_SHARE = env_float("DOCSITE_OVERLAP_SHARE", 0.05, minimum=0.0)
+for _name in ("DOCSITE_QA_SHARE", "DOCSITE_OVERLAP_SHARE"):
+    if globals()[_name] > 1:
+        raise ImproperlyConfigured(f"{_name}={globals()[_name]} must be at most 1")
+
 # --- Task queue (django-q2) -----------------------------------------------------------------
 # A document still in `processing` after this many seconds is taken to be abandoned by a dead
 # worker and may be claimed again. It equals the task timeout: no live task runs longer.

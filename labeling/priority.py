@@ -1,128 +1,210 @@
-"""The order of the review queue: which waiting document a person should label next.
+"""Which waiting document a labeler should get next.
 
-- Cold start (or no active model): documents unlike anything labeled so far come first. Greedy
-  k-center over text vectors of their first pages (``selection.text_vectors``) against the
-  human-labeled documents, for the oldest ``DIVERSITY_CANDIDATES`` waiting documents; the rest,
-  and documents without cached features, follow oldest first.
-- With a model: the least certain first (margin between the two most likely types, from the
-  latest prediction; the stored top confidence when there are no probabilities). Documents
-  without a prediction come first: nothing is known about them.
+Two parts, so that Next stays fast with a hundred thousand documents waiting:
 
-Only cached features are read (``featurestore.cached_features``): a request never decodes page
-images or loads the sentence encoder (processing fills the cache), and vectors are memoised
-per process.
+- ``score``: when a document is routed to review, its task gets a stored priority from the
+  model's calibrated probabilities (higher first). ``margin`` / ``diverse_margin``: 1 minus the
+  gap between the two likeliest types; ``entropy``: normalised entropy; ``least_confidence``:
+  1 minus the top probability; ``random``: a uniform draw from the content hash. Documents with
+  no probabilities (no model yet, nothing to classify) score ``UNKNOWN``, above any uncertainty.
+  Checks (QA) and second opinions score ``CHECK``, above that: they are few and their value
+  decays with waiting.
+- ``rerank``: Next reads only the ``CANDIDATES`` free tasks with the highest stored priority
+  and orders those. ``diverse_margin`` (and every strategy but ``random`` during the cold
+  start, when the priorities say nothing) lowers a candidate by its similarity to the
+  documents served most recently and, in the cold start, to the human-labeled ones: ten
+  near-identical documents in a row teach less than ten different ones. With
+  ``DOCSITE_QUEUE_TYPE_QUOTA``, documents predicted as a type with fewer human labels than the
+  quota come first, so rare types get labels.
+
+Similarity uses the hashed-text vectors of the first pages (``selection.text_vectors``), from
+the feature cache only (a request never decodes a page or loads the encoder) and memoised per
+process; a document without cached features is simply not moved.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import hashlib
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
-from django.db.models import Exists, OuterRef, QuerySet
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef
 
-from classification import featurestore, learning
+from classification import featurestore
 from classification.ml import features, selection
-from classification.models import Document, Label, Prediction
+from classification.models import Document, Label
 
-# Greedy k-center is O(candidates^2 x dims): 500 candidates against 1,000 labeled documents in
-# 1024 dims took 0.2 s on 2 cores (2.3 s in 4096 dims); the next document needs one step only.
-DIVERSITY_CANDIDATES = 500
-VECTOR_DIM = 1024
-# The most recent human-labeled documents the candidates are compared with.
+STRATEGIES = ("diverse_margin", "margin", "entropy", "least_confidence", "random")
+UNKNOWN = 2.0
+CHECK = 3.0
+# Free tasks Next orders in Python; the rest wait in the database's priority order.
+CANDIDATES = 30
+# How much one unit of cosine similarity to a recent document lowers a priority.
+DIVERSITY_WEIGHT = 0.5
+# Documents served most recently that candidates are kept apart from.
+RECENT_LIMIT = 50
+# The most recent human-labeled documents compared with during the cold start.
 REFERENCE_LIMIT = 2000
+VECTOR_DIM = 1024
 # Vectors kept per process (4 KB each).
 MEMO_SIZE = 20_000
 _memo: dict[str, np.ndarray] = {}
+# Documents found without cached features, and when: not looked up again for MISS_TTL seconds
+# (two file lookups each; in the cold start Next compares with up to REFERENCE_LIMIT labeled
+# documents, and features appear when a document is processed, rarely later).
+MISS_TTL = 60.0
+_misses: dict[str, float] = {}
+# Human labels per type, for the quota: counted at most every QUOTA_TTL seconds per process.
+QUOTA_TTL = 30.0
+_quota_counts: tuple[float, dict[int, int]] = (0.0, {})
 
 
-def waiting() -> QuerySet[Document]:
-    return Document.objects.filter(status=Document.Status.NEEDS_REVIEW).order_by("created_at", "pk")
+@dataclass(frozen=True)
+class Candidate:
+    task_id: int
+    priority: float
+    document_id: int
+    sha256: str
+    suggested_type_id: int | None
 
 
-def review_order(exclude: int | None = None, limit: int | None = None) -> list[int]:
-    """Ids of the documents waiting for review, the one to label first at the front.
-
-    With ``limit``, only that many are placed by diversity (the rest follow oldest first):
-    the next document needs one step of k-center, not hundreds.
-    """
-    documents = waiting()
-    if exclude is not None:
-        documents = documents.exclude(pk=exclude)
-    # Whether a model is active, not whether it loads: a request must not import torch.
-    if learning.has_active_model() and learning.cold_start_status().ready:
-        return _by_uncertainty(documents)
-    return _by_diversity(documents, limit)
+def strategy() -> str:
+    return str(settings.DOCSITE_QUEUE_STRATEGY)
 
 
-def next_for_review(exclude: int | None = None) -> Document | None:
-    order = review_order(exclude, limit=1)
-    return Document.objects.filter(pk=order[0]).first() if order else None
+def score(probabilities: Sequence[float] | None, key: str, name: str | None = None) -> float:
+    """The stored priority of a review task (higher first); ``key`` seeds ``random``."""
+    name = name or strategy()
+    if name == "random":
+        return _uniform(key)
+    probs = sorted((float(p) for p in probabilities or ()), reverse=True)
+    if len(probs) < 2:
+        return UNKNOWN
+    if name in ("margin", "diverse_margin"):
+        return round(1.0 - (probs[0] - probs[1]), 6)
+    if name == "least_confidence":
+        return round(1.0 - probs[0], 6)
+    if name == "entropy":
+        p = np.clip(np.asarray(probs), 1e-12, 1.0)
+        return round(float(-(p * np.log(p)).sum() / math.log(len(p))), 6)
+    raise ValueError(f"unknown queue strategy {name!r}")
 
 
-def _by_uncertainty(documents: QuerySet[Document]) -> list[int]:
-    rows = list(documents.values_list("pk", "type_confidence"))
-    probabilities = _latest_probabilities([pk for pk, _ in rows])
-    scored: list[tuple[float, int]] = []
-    for rank, (pk, confidence) in enumerate(rows):
-        probs = probabilities.get(pk)
-        if probs and len(probs) >= 2:
-            top, second = sorted(probs, reverse=True)[:2]
-            certainty = top - second
-        elif confidence is not None:
-            certainty = confidence
-        else:
-            certainty = -1.0  # never predicted: ask first
-        scored.append((certainty, rank))
-    # Stable on the age rank, so equally uncertain documents stay oldest first.
-    return [rows[rank][0] for _, rank in sorted(scored)]
+def _uniform(key: str) -> float:
+    digest = hashlib.sha256(f"priority:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def _latest_probabilities(document_ids: list[int]) -> dict[int, list[float]]:
-    latest: dict[int, list[float]] = {}
-    rows = (
-        Prediction.objects.filter(document_id__in=document_ids)
-        .order_by("document_id", "-created_at", "-pk")
-        .values_list("document_id", "probabilities")
-    )
-    for document_id, probabilities in rows:
-        if document_id not in latest:
-            latest[document_id] = [float(p) for p in (probabilities or {}).values()]
-    return latest
+def rerank(
+    candidates: Sequence[Candidate],
+    recent: Sequence[Document],
+    cold: bool,
+    name: str | None = None,
+) -> list[int]:
+    """Task ids of ``candidates`` in the order to serve them."""
+    name = name or strategy()
+    if not candidates or name == "random":
+        return [c.task_id for c in candidates]
+    adjusted = [c.priority for c in candidates]
+    quota = int(settings.DOCSITE_QUEUE_TYPE_QUOTA)
+    if quota and not cold:
+        counts = _human_counts()
+        for i, c in enumerate(candidates):
+            if c.suggested_type_id is not None and counts.get(c.suggested_type_id, 0) < quota:
+                adjusted[i] += 1.0
+    if cold or name == "diverse_margin":
+        references = list(recent)
+        if cold:
+            references += list(_labeled_documents())
+        similarity = _max_similarity(candidates, references)
+        adjusted = [a - DIVERSITY_WEIGHT * s for a, s in zip(adjusted, similarity, strict=True)]
+    order = sorted(range(len(candidates)), key=lambda i: (-adjusted[i], i))
+    return [candidates[i].task_id for i in order]
 
 
-def _by_diversity(documents: QuerySet[Document], limit: int | None) -> list[int]:
-    ids = list(documents.values_list("pk", flat=True))
-    head = list(documents.only("pk", "sha256")[:DIVERSITY_CANDIDATES])
-    labeled = (
+def _human_counts() -> dict[int, int]:
+    global _quota_counts
+    taken, counts = _quota_counts
+    if time.monotonic() - taken > QUOTA_TTL:
+        rows = Label.objects.human().values("document_type").annotate(n=Count("id"))
+        counts = {row["document_type"]: row["n"] for row in rows}
+        _quota_counts = (time.monotonic(), counts)
+    return counts
+
+
+def _labeled_documents() -> list[Document]:
+    return list(
         Document.objects.filter(status=Document.Status.CLASSIFIED)
-        .filter(
-            Exists(Label.objects.filter(document=OuterRef("pk"), provenance=Label.Provenance.HUMAN))
-        )
+        .filter(Exists(Label.objects.human().filter(document=OuterRef("pk"))))
         .only("pk", "sha256")
         .order_by("-pk")[:REFERENCE_LIMIT]
     )
-    known = [(d.pk, v) for d, v in zip(head, _vectors(head), strict=True) if v is not None]
+
+
+def _max_similarity(candidates: Sequence[Candidate], references: Sequence[Document]) -> list[float]:
+    """Per candidate, its highest cosine similarity to a reference other than its own document
+    (0 without vectors). A candidate can be a reference too: a lease that ran out leaves its
+    document among the recently served, and a second opinion's document is a labeled one."""
+    vectors = _vectors([Document(pk=c.document_id, sha256=c.sha256) for c in candidates], hot=True)
+    known = [
+        (d.pk, v)
+        for d, v in zip(references, _vectors(list(references), hot=True), strict=True)
+        if v is not None
+    ]
     if not known:
-        return ids
-    reference = [v for v in _vectors(list(labeled)) if v is not None]
-    candidates = np.stack([v for _, v in known])
-    references = np.stack(reference) if reference else np.zeros((0, VECTOR_DIM), np.float32)
-    k = len(known) if limit is None else min(limit, len(known))
-    first = [known[i][0] for i in selection.k_center_order(candidates, references, k)]
-    chosen = set(first)
-    return first + [pk for pk in ids if pk not in chosen]
+        return [0.0] * len(candidates)
+    matrix = np.stack([v for _, v in known])
+    ids = np.array([pk for pk, _ in known])
+    out = []
+    for candidate, vector in zip(candidates, vectors, strict=True):
+        others = ids != candidate.document_id
+        if vector is None or not others.any():
+            out.append(0.0)
+            continue
+        out.append(float(max(0.0, (matrix[others] @ vector).max())))
+    return out
 
 
-def _vectors(documents: list[Document]) -> list[np.ndarray | None]:
+def similar_documents(document: Document, pool: Sequence[Document], k: int = 3) -> list[int]:
+    """Ids of the ``k`` documents of ``pool`` whose first page reads most like ``document``'s."""
+    (vector,) = _vectors([document])
+    if vector is None:
+        return []
+    known = [(d.pk, v) for d, v in zip(pool, _vectors(list(pool)), strict=True) if v is not None]
+    known = [(pk, v) for pk, v in known if pk != document.pk]
+    if not known:
+        return []
+    sims = np.stack([v for _, v in known]) @ vector
+    return [known[i][0] for i in np.argsort(-sims, kind="stable")[:k]]
+
+
+def _vectors(documents: list[Document], hot: bool = False) -> list[np.ndarray | None]:
     """Hashed-text vectors of the documents' first pages, from a per-process memo (features
     depend only on the content hash) filled from the feature cache; None where not cached.
+
+    ``hot`` (Next): documents found without features in the last ``MISS_TTL`` seconds are not
+    looked up again. Elsewhere (the workbench's similar documents) every miss is looked up, so
+    features computed meanwhile show at once.
 
     Always the hashed n-grams, never the sentence embedding: during the cold start most cached
     features have none, and candidates and references must be vectors of the same kind.
     """
-    missing = [d for d in documents if _memo_key(d) not in _memo]
+    now = time.monotonic()
+    missing = [
+        d
+        for d in documents
+        if _memo_key(d) not in _memo
+        and not (hot and now - _misses.get(_memo_key(d), -MISS_TTL) < MISS_TTL)
+    ]
     for document, page in zip(missing, featurestore.cached_features(missing), strict=True):
         if page is None:
+            if len(_misses) >= MEMO_SIZE:
+                _misses.clear()
+            _misses[_memo_key(document)] = now
             continue
         if len(_memo) >= MEMO_SIZE:
             _memo.clear()  # crude, and rare: a full memo is rebuilt from the cache

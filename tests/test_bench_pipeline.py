@@ -1,4 +1,4 @@
-"""bench/pipeline.py on a tiny generated folder: one JSON line, with the right counts.
+"""bench.pipeline on a tiny generated folder: one JSON line, with the right counts.
 
 The bench runs as a subprocess with its own data folder, so it never sees the test database.
 """
@@ -61,7 +61,7 @@ def _run_bench(*args: str) -> subprocess.CompletedProcess[str]:
     }
     env["DOCSITE_OCR_PARALLEL"] = "2"
     return subprocess.run(
-        [sys.executable, str(REPO / "bench" / "pipeline.py"), *args],
+        [sys.executable, "-m", "bench.pipeline", *args],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -1,4 +1,5 @@
-"""End to end in a real browser: log in, upload, watch processing, view pages, review.
+"""End to end in a real browser: log in, upload, watch processing, view pages, label on the
+workbench with the keyboard.
 
 Debian's chromium, driven by Playwright's sync API against pytest-django's ``live_server``.
 Screenshots of every step land in ``test-results/browser/``. Run only these with
@@ -30,9 +31,19 @@ from django.contrib.auth.models import Group, User  # noqa: E402
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
 from pytest_django.live_server_helper import LiveServer  # noqa: E402
 
-from classification.models import Document, Label  # noqa: E402
+from classification.models import (  # noqa: E402
+    Document,
+    DocumentType,
+    FieldCorrection,
+    FieldValue,
+    Label,
+    Prediction,
+)
 from docsite import roles  # noqa: E402
+from labeling import queue  # noqa: E402
+from labeling.models import Skip, Task  # noqa: E402
 from tests import documents  # noqa: E402
+from tests.workbench_documents import review_task  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -104,8 +115,8 @@ def _one_request_at_a_time(live_server: LiveServer) -> Iterator[None]:
 def _seeded(transactional_db: None) -> None:
     """The types and role groups the data migration made; a transactional test's flush
     removes them, so the next browser test would start without them."""
-    migration = importlib.import_module("classification.migrations.0002_seed_types_and_roles")
-    migration.seed(django_apps, None)
+    for name in ("0002_seed_types_and_roles", "0005_seed_field_schemas"):
+        importlib.import_module(f"classification.migrations.{name}").seed(django_apps, None)
 
 
 # Not named `page`: pytest-playwright's own `page` fixture would parametrize the tests.
@@ -255,24 +266,26 @@ def test_upload_process_view_and_review_a_document(
     expect(images.first).to_be_visible()
     shot(page, "document-no-boxes")
 
-    # The review queue: start reviewing, pick a type, save; a human label is stored.
+    # The review queue: start labeling, pick a type, save; a human label is stored.
     page.goto("/review/")
-    expect(page.locator("h1 small")).to_have_text("2 waiting")
-    expect(page.locator("table.documents tbody tr")).to_have_count(2)
+    expect(page.locator("h1 small")).to_have_text("2 open")
+    expect(page.locator("table.queue tbody tr")).to_have_count(2)
     shot(page, "queue")
-    page.get_by_role("link", name="Start reviewing").click()
-    page.wait_for_url(re.compile(r"/review/\d+/$"))
-    first_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
-    expect(page.locator("h1 small")).to_have_text(f"#{first_id} · 2 in the queue")
-    _wait_until_loaded(page, page.locator(".page-canvas img").first)
-    page.get_by_label("Invoice", exact=True).check()
+    page.get_by_role("button", name="Start labeling").click()
+    page.wait_for_url(re.compile(r"/review/task/\d+/$"))
+    first = Task.objects.get(pk=int(page.url.rstrip("/").rsplit("/", 1)[1]))
+    first_id = first.document_id
+    expect(page.locator("#wb-queue")).to_have_text("2")
+    _wait_until_loaded(page, page.locator(".wb-page.current img"))
+    page.get_by_role("radio", name="Invoice", exact=True).check()
     shot(page, "review")
-    page.get_by_role("button", name="Save type").click()
+    page.get_by_role("button", name="Save and next (Enter)").click()
 
     # The next document opens, with a message about the one just saved.
-    page.wait_for_url(lambda url: not url.endswith(f"/review/{first_id}/"))
-    expect(page.locator(".messages")).to_have_text(f"Document #{first_id} labeled as Invoice.")
-    expect(page.locator("h1 small")).to_contain_text("1 in the queue")
+    page.wait_for_url(lambda url: not url.endswith(f"/review/task/{first.pk}/"))
+    expect(page.locator(".messages")).to_have_text(f"Saved #{first_id} as Invoice.")
+    expect(page.locator("#wb-queue")).to_have_text("1")
+    expect(page.locator("#wb-today")).to_have_text("1")
     shot(page, "review-next")
 
     labels = Label.objects.filter(document_id=first_id)
@@ -284,9 +297,9 @@ def test_upload_process_view_and_review_a_document(
     assert Document.objects.get(pk=first_id).status == Document.Status.CLASSIFIED
 
     page.goto("/review/")
-    expect(page.locator("h1 small")).to_have_text("1 waiting")
-    expect(page.locator("table.documents tbody tr")).to_have_count(1)
-    expect(page.locator(f'table.documents a[href="/review/{first_id}/"]')).to_have_count(0)
+    expect(page.locator("h1 small")).to_have_text("1 open")
+    expect(page.locator("table.queue tbody tr")).to_have_count(1)
+    expect(page.locator("table.queue tbody tr").first).to_contain_text("Yours")
     shot(page, "queue-after")
 
 
@@ -343,3 +356,180 @@ def test_upload_rows_show_refusals_and_duplicates(
     )
     shot(page, "upload-results")
     assert Document.objects.count() == 1
+
+
+def _suggest(task: Task, probabilities: dict[str, float]) -> None:
+    best = max(probabilities, key=lambda name: probabilities[name])
+    Prediction.objects.create(
+        document=task.document,
+        document_type=DocumentType.objects.get(name=best),
+        confidence=probabilities[best],
+        probabilities=probabilities,
+    )
+    queue.enqueue_review(task.document)  # re-scored: the task now carries the suggestion
+
+
+def _no_sideways_scroll(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_label_three_documents_with_the_keyboard_on_the_workbench(
+    tab: Page, shot: Callable[[Page, str], None]
+) -> None:
+    page = tab
+    page.set_viewport_size({"width": 1280, "height": 800})
+    labeler = _user("kira-labeler", roles.LABELER)
+    invoice = review_task("invoice.png", ["INVOICE 4711", "ACME Ltd", "Total 99.00"])
+    _suggest(invoice, {"invoice": 0.62, "receipt": 0.3, "letter": 0.08})
+    receipt = review_task(
+        "receipt.png", ["RECEIPT", "Corner Shop", "Cash 12.50"], ["Thank you", "Page two"]
+    )
+    _suggest(receipt, {"invoice": 0.5, "receipt": 0.45, "contract": 0.05})
+    letter = review_task("letter.png", ["Dear customer", "Kind regards"])  # no prediction
+    blurry = review_task("blurry.png", ["~~~ ~~"])
+    for task, priority in ((invoice, 0.9), (blurry, 0.8), (receipt, 0.7), (letter, 0.6)):
+        Task.objects.filter(pk=task.pk).update(priority=priority)
+    names = {task.document.original_name: task.pk for task in (invoice, receipt, letter, blurry)}
+
+    _log_in(page, "kira-labeler", shot)
+    page.goto("/review/")
+    page.get_by_role("button", name="Start labeling").click()
+    seen: list[str] = []
+    for _ in range(4):
+        page.wait_for_url(re.compile(r"/review/task/\d+/$"))
+        name = page.locator(".wb-header .wb-name").inner_text()
+        assert int(page.url.rstrip("/").rsplit("/", 1)[1]) == names[name]
+        seen.append(name)
+        _wait_until_loaded(page, page.locator(".wb-page.current img"))
+        page.locator("body").focus()
+        if name == "invoice.png":
+            # The suggestions come first, pre-highlighted with their probabilities.
+            first_type = page.locator(".wb-type").first
+            expect(first_type).to_have_class(re.compile(r"\bsuggested\b"))
+            expect(first_type).to_contain_text("Invoice")
+            expect(first_type).to_contain_text("62%")
+            expect(page.locator(".wb-why")).to_contain_text("No similar labeled documents yet")
+            _no_sideways_scroll(page)
+            shot(page, "workbench-1280x800")
+            page.keyboard.press("1")
+            expect(page.get_by_role("radio", name="Invoice", exact=True)).to_be_checked()
+            fields = page.locator(".wb-fields:not([hidden])")
+            expect(fields.locator("legend")).to_have_text("Invoice: fields")
+            page.keyboard.press("Tab")
+            vendor = fields.get_by_label("Vendor")
+            expect(vendor).to_be_focused()
+            # Click a word box, shift-click the next: the field holds both, with their box.
+            page.locator('.wb-page.current rect.word[data-text="ACME"]').click()
+            page.locator('.wb-page.current rect.word[data-text="Ltd"]').click(modifiers=["Shift"])
+            expect(vendor).to_have_value("ACME Ltd")
+            expect(vendor).to_be_focused()
+            expect(page.locator(".wb-page.current rect.field-box")).to_have_attribute(
+                "visibility", "visible"
+            )
+            # Drag a rectangle around a word: the focused field takes the words inside.
+            page.keyboard.press("Tab")
+            page.keyboard.press("Tab")
+            page.keyboard.press("Tab")
+            page.keyboard.press("Tab")
+            total = fields.get_by_label("Total")
+            expect(total).to_be_focused()
+            word = page.locator('.wb-page.current rect.word[data-text="99.00"]').bounding_box()
+            assert word is not None
+            page.mouse.move(word["x"] - 6, word["y"] - 6)
+            page.mouse.down()
+            page.mouse.move(word["x"] + word["width"] + 6, word["y"] + word["height"] + 6, steps=5)
+            page.mouse.up()
+            expect(total).to_have_value("99.00")
+            expect(total).to_be_focused()
+            shot(page, "workbench-field-picked")
+            # The boxes toggle with b, when not typing in a field.
+            page.keyboard.press("Escape")
+            page.keyboard.press("b")
+            expect(page.locator("#workbench")).to_have_class(re.compile(r"\bwb-hide-boxes\b"))
+            page.keyboard.press("b")
+            expect(page.locator("#workbench")).not_to_have_class(re.compile(r"\bwb-hide-boxes\b"))
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+        elif name == "receipt.png":
+            expect(page.locator("#wb-page-label")).to_have_text("Page 1 of 2")
+            page.keyboard.press("PageDown")
+            expect(page.locator("#wb-page-label")).to_have_text("Page 2 of 2")
+            expect(page.locator('.wb-page[data-number="2"]')).to_be_visible()
+            page.keyboard.press("PageUp")
+            expect(page.locator("#wb-page-label")).to_have_text("Page 1 of 2")
+            page.keyboard.press("+")
+            expect(page.locator("#wb-zoom")).to_have_text("125%")
+            page.keyboard.press("0")
+            expect(page.locator("#wb-zoom")).to_have_text("100%")
+            page.keyboard.press("2")
+            expect(page.get_by_role("radio", name="Receipt", exact=True)).to_be_checked()
+            page.set_viewport_size({"width": 1920, "height": 1080})
+            _no_sideways_scroll(page)
+            expect(page.locator("#wb-save")).to_be_in_viewport()
+            shot(page, "workbench-1920x1080")
+            page.set_viewport_size({"width": 1280, "height": 800})
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+        elif name == "letter.png":
+            # More types than number keys: "/" filters, Enter takes the single match.
+            page.keyboard.press("/")
+            expect(page.get_by_label("Filter types")).to_be_focused()
+            page.keyboard.type("tax")
+            expect(page.locator(".wb-type:not(.filtered-out)")).to_have_count(1)
+            page.keyboard.press("Enter")
+            expect(page.get_by_role("radio", name="Tax form", exact=True)).to_be_checked()
+            expect(page.locator(".wb-type.filtered-out")).to_have_count(0)
+            key = page.locator(".wb-type", has_text="Letter").locator("kbd").inner_text()
+            page.keyboard.press(key)
+            expect(page.get_by_role("radio", name="Letter", exact=True)).to_be_checked()
+            expect(page.locator("#wb-save")).to_be_in_viewport()
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+        else:
+            page.keyboard.press("Escape")
+            expect(page.locator("#wb-skip")).to_have_attribute("open", "")
+            expect(page.locator("#wb-skip").get_by_role("radio", name="Other")).to_be_focused()
+            shot(page, "workbench-skip")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/review/$"))
+    expect(page.locator(".messages")).to_contain_text("Nothing left to label for now.")
+    assert seen == ["invoice.png", "blurry.png", "receipt.png", "letter.png"]
+
+    labels = Label.objects.filter(labeled_by=labeler).select_related("document", "document_type")
+    assert sorted((label.document.original_name, label.document_type.name) for label in labels) == [
+        ("invoice.png", "invoice"),
+        ("letter.png", "letter"),
+        ("receipt.png", "receipt"),
+    ]
+    assert all(label.provenance == Label.Provenance.HUMAN for label in labels)
+    assert all(label.seconds_spent is not None and label.seconds_spent >= 0 for label in labels)
+    by_name = {label.document.original_name: label for label in labels}
+    assert by_name["invoice.png"].suggestion_accepted is True
+    assert by_name["receipt.png"].suggestion_accepted is False  # the model said invoice
+    value = FieldValue.objects.get(document=invoice.document, field__name="vendor")
+    assert (value.field.name, value.value, value.page_number, value.source) == (
+        "vendor",
+        "ACME Ltd",
+        1,
+        FieldValue.Source.HUMAN,
+    )
+    words = {w["text"]: w for w in invoice.document.pages.get(number=1).ocr_words}
+    acme, ltd = words["ACME"], words["Ltd"]
+    assert value.bbox == [
+        acme["left"],
+        min(acme["top"], ltd["top"]),
+        ltd["left"] + ltd["width"],
+        max(acme["top"] + acme["height"], ltd["top"] + ltd["height"]),
+    ]
+    total_value = FieldValue.objects.get(document=invoice.document, field__name="total")
+    assert (total_value.value, total_value.page_number) == ("99.00", 1)
+    corrections = FieldCorrection.objects.filter(label=by_name["invoice.png"])
+    assert sorted((c.field.name, c.after, c.page_number) for c in corrections) == [
+        ("total", "99.00", 1),
+        ("vendor", "ACME Ltd", 1),
+    ]
+    skip = Skip.objects.get()
+    assert (skip.task_id, skip.user, skip.reason) == (blurry.pk, labeler, Skip.Reason.OTHER)
+    assert skip.seconds_spent is not None and skip.seconds_spent >= 0
+    assert not Task.objects.filter(state=Task.State.OPEN, claimed_by=labeler).exists()

@@ -29,6 +29,7 @@ def test_uploaders_see_only_their_own_documents(
     uploader,
     other_uploader,
     labeler,
+    admin_user,
 ) -> None:
     mine = _queued("mine.png", uploader, ["MINE"])
     theirs = _queued("theirs.png", other_uploader, ["THEIRS"])
@@ -36,8 +37,12 @@ def test_uploaders_see_only_their_own_documents(
     assert "mine.png" in listing and "theirs.png" not in listing
     assert client_for(uploader).get(reverse("document", args=[theirs.pk])).status_code == 404
     assert client_for(uploader).get(reverse("document", args=[mine.pk])).status_code == 200
-    everyone = client_for(labeler).get(reverse("documents")).content.decode()
+    everyone = client_for(admin_user).get(reverse("documents")).content.decode()
     assert "mine.png" in everyone and "theirs.png" in everyone
+    # A labeler sees only the labeling queue's documents; these two are not in it yet.
+    queue_only = client_for(labeler).get(reverse("documents")).content.decode()
+    assert "mine.png" not in queue_only and "theirs.png" not in queue_only
+    assert client_for(labeler).get(reverse("document", args=[mine.pk])).status_code == 404
 
 
 def test_a_user_without_a_role_sees_no_documents(client_for, outsider, uploader) -> None:
@@ -148,6 +153,8 @@ def test_a_failed_document_shows_its_error_and_a_retry_button_to_its_uploader(
     django_capture_on_commit_callbacks,
 ) -> None:
     document = _queued("broken.png", uploader, ["BROKEN"])
+    # The labeler labeled it once, so they may see it; it failed when processed again.
+    services.assign_type(document, DocumentType.objects.get(name="invoice"), labeler)
     Document.objects.filter(pk=document.pk).update(
         status=Document.Status.FAILED, error_message="Tesseract failed: <boom>"
     )

@@ -21,6 +21,7 @@ from classification.models import (
     ModelVersion,
     Prediction,
 )
+from labeling import queue
 
 pytestmark = pytest.mark.django_db
 
@@ -402,10 +403,11 @@ def test_a_document_without_a_prediction_says_so(client_for, admin_user) -> None
     assert "No prediction yet" in html
 
 
-def test_the_review_page_shows_the_top_three(client_for, labeler) -> None:
+def test_the_workbench_shows_the_top_three(client_for, labeler) -> None:
     document = _document("bill.png")
     _predict(document, {"invoice": 0.55, "receipt": 0.45})
-    html = client_for(labeler).get(reverse("review", args=[document.pk])).text
+    queue.enqueue_review(document)
+    html = client_for(labeler).post(reverse("queue_next"), follow=True).text
     assert "Invoice" in html and "55%" in html and "45%" in html
 
 

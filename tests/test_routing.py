@@ -1,19 +1,21 @@
-"""Routing a processed document with the active model, the cold start, and the review order."""
+"""Routing a processed document with the active model, the cold start, and the review order
+(the labeling queue's stored priorities and the order Next serves them in)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from django.contrib.auth.models import User
-from django.urls import reverse
+from django.utils import timezone
 
 from classification import featurestore, learning, pipeline
 from classification.ml.features import PageFeatures
 from classification.models import Document, DocumentType, Label, ModelVersion, Prediction
-from labeling import priority
+from labeling import priority, queue
 from tests.test_learning import (
     install_model,
     label,
@@ -246,7 +248,44 @@ def test_top_predictions_come_from_the_latest_prediction(fake: FakeModel) -> Non
     assert learning.top_predictions(make_document("receipt")) == []
 
 
-# --- Review order -----------------------------------------------------------------------------
+# --- Review order: the queue's stored priorities and Next --------------------------------------
+
+
+def _labelers(n: int) -> list[User]:
+    return [User.objects.create_user(f"labeler-{i}") for i in range(n)]
+
+
+def _served(users: list[User], now: Any = None) -> list[int]:
+    """The documents Next gives each user in turn (each keeps what they got)."""
+    served = []
+    for user in users:
+        task = queue.claim_next(user, now)
+        assert task is not None
+        served.append(task.document_id)
+    return served
+
+
+def test_with_a_model_the_least_certain_come_first(
+    fake: FakeModel, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.DOCSITE_QUEUE_STRATEGY = "margin"
+    margins = {"sure": [0.05, 0.9, 0.05], "torn": [0.45, 0.5, 0.05], "fair": [0.2, 0.7, 0.1]}
+    fake.thresholds = {"global": 0.999, "per_class": {}}
+    ids = {}
+    with django_capture_on_commit_callbacks(execute=True):  # the routing signal makes the tasks
+        for name, row in margins.items():
+            fake.row = row
+            ids[name] = _classified(make_document("invoice")).pk
+    unpredicted = make_document("receipt")  # never classified: nothing known
+    assert queue.sync() == {"created": 1, "cancelled": 0}
+    stored = {t.document_id: t.priority for t in queue.open_tasks()}
+    assert stored == {
+        unpredicted.pk: priority.UNKNOWN,
+        ids["torn"]: pytest.approx(0.95),
+        ids["fair"]: pytest.approx(0.5),
+        ids["sure"]: pytest.approx(0.15),
+    }
+    assert _served(_labelers(4)) == [unpredicted.pk, ids["torn"], ids["fair"], ids["sure"]]
 
 
 def test_in_cold_start_documents_unlike_the_labeled_ones_come_first(
@@ -257,41 +296,39 @@ def test_in_cold_start_documents_unlike_the_labeled_ones_come_first(
         labeled = make_document("invoice")
         learning.classify_document(labeled.pk)  # caches its features
         label(labeled, "invoice", labeler)
-    like_labeled = [_classified(make_document("invoice")) for _ in range(2)]
-    unlike = _classified(make_document("contract"))
-    never_processed = make_document("receipt")  # no cached features: after the rest
-    order = priority.review_order()
-    assert order[0] == unlike.pk
-    assert set(order[1:3]) == {d.pk for d in like_labeled}
-    assert order[3] == never_processed.pk
+    like_labeled = [_classified(make_document("invoice")).pk for _ in range(2)]
+    unlike = _classified(make_document("contract")).pk
+    queue.sync()  # no model: every waiting document has the same stored priority
+    assert {t.priority for t in queue.open_tasks()} == {priority.UNKNOWN}
+    assert _served(_labelers(3)) == [unlike, *like_labeled]
 
 
-def test_the_review_form_opens_the_most_useful_document_next(
-    test_types: dict[str, DocumentType], labeler: User, client_for: Any
+def test_after_an_invoice_next_serves_a_different_kind_before_another_invoice(
+    test_types: dict[str, DocumentType], labeler: User
 ) -> None:
-    first = _classified(make_document("invoice"))
-    _classified(make_document("invoice"))
-    unlike = _classified(make_document("contract"))
-    response = client_for(labeler).post(
-        reverse("review", args=[first.pk]), {"document_type": test_types["invoice"].pk}
-    )
+    first = _classified(make_document("invoice")).pk
+    second = _classified(make_document("invoice")).pk
+    unlike = _classified(make_document("contract")).pk
+    queue.sync()
+    task = queue.claim_next(labeler)
+    assert task is not None and task.document_id == first  # nothing to tell them apart yet
+    queue.submit(task.pk, labeler, test_types["invoice"])
+    following = queue.claim_next(labeler)
     # The second invoice is like the one just labeled; the contract is not.
-    assert response.url == reverse("review", args=[unlike.pk])
+    assert following is not None and following.document_id == unlike
+    assert _served(_labelers(1)) == [second]
 
 
-def test_with_a_model_the_least_certain_come_first(
-    fake: FakeModel, client_for: Any, labeler: User
+def test_a_document_whose_lease_ran_out_is_not_kept_back_by_its_own_likeness(
+    test_types: dict[str, DocumentType], labeler: User
 ) -> None:
-    margins = {"sure": [0.05, 0.9, 0.05], "torn": [0.45, 0.5, 0.05], "fair": [0.2, 0.7, 0.1]}
-    fake.thresholds = {"global": 0.999, "per_class": {}}
-    ids = {}
-    for name, row in margins.items():
-        fake.row = row
-        ids[name] = _classified(make_document("invoice")).pk
-    unpredicted = make_document("receipt")  # never classified: nothing known, first
-    assert priority.review_order() == [unpredicted.pk, ids["torn"], ids["fair"], ids["sure"]]
-    page = client_for(labeler).get(reverse("queue")).context["page"]
-    assert [d.pk for d in page.object_list] == priority.review_order()
+    abandoned = _classified(make_document("invoice")).pk
+    _classified(make_document("contract"))
+    queue.sync()
+    started = timezone.now()
+    assert _served([labeler], started) == [abandoned]
+    # Served a moment ago, but only like itself: it keeps its place at the head.
+    assert _served(_labelers(1), started + timedelta(minutes=11)) == [abandoned]
 
 
 def test_reasons_never_show_a_probability_below_one_as_one() -> None:

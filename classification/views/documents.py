@@ -85,13 +85,17 @@ def statuses(request: HttpRequest) -> JsonResponse:
 @login_required
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     document = access.get_visible_document(request.user, document_id)
+    blind = access.hides_labels(request.user, document)
     context = {
         "document": document,
         "pages": document.pages.all(),
         "labels": document.labels.select_related("document_type", "labeled_by"),
         "predictions": document.predictions.select_related("document_type", "model_version"),
         "can_retry": access.can_retry(request.user, document),
+        "blind": blind,
     }
+    if blind:
+        context.update(labels=[], predictions=[])
     if request.headers.get("HX-Request") and request.GET.get("fragment") == "status":
         response = render(request, "classification/_document_status.html", context)
         if document.is_final:
