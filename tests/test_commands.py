@@ -20,6 +20,7 @@ from django.core.management import call_command
 
 from classification import ocr
 from tests import documents
+from tests.postgres import fresh_database, reachable
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,7 +88,6 @@ def _answers(url: str) -> bool:
 
 
 STATUS_SQL = "select status from classification_document"
-PG = "postgres://postgres@127.0.0.1:5432"
 
 
 def _sqlite_status(db: Path) -> str | None:
@@ -104,26 +104,13 @@ def _postgres_status(url: str) -> str | None:
     return row[0] if row else None
 
 
-def _reachable(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 @pytest.fixture
 def scaleout_database() -> Iterator[str]:
     """A fresh PostgreSQL database for one run of the site, dropped afterwards."""
-    if not (_reachable(5432) and _reachable(6379)):
-        pytest.skip("PostgreSQL (5432) and Redis (6379) are not running on 127.0.0.1")
-    import psycopg
-
-    name = f"docsite_scaleout_{os.getpid()}"
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    yield f"{PG}/{name}"
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    if not reachable(6379):
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    with fresh_database("docsite_scaleout") as url:
+        yield url
 
 
 @pytest.mark.skipif(not ocr.available(), reason="Tesseract is not installed")

@@ -8,7 +8,6 @@ import io
 import itertools
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ from docsite import roles
 from labeling import agreement, priority, queue
 from labeling.models import Adjudication, Skip, Task
 from labeling.queue import QueueError
+from tests.postgres import fresh_database
 from tests.test_learning import make_document, test_types
 from tests.test_routing import FakeModel, fake
 
@@ -41,7 +41,6 @@ from tests.test_routing import FakeModel, fake
 SHARED_FIXTURES = (fake, test_types)
 
 REPO = Path(__file__).resolve().parent.parent
-PG = "postgres://postgres@127.0.0.1:5432"
 pytestmark = pytest.mark.django_db
 _serial = itertools.count(1)
 
@@ -614,20 +613,8 @@ def test_labelers_pressing_next_at_once_on_sqlite_never_share_a_task() -> None:
 
 @pytest.fixture
 def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped afterwards; skipped without the server."""
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        if sock.connect_ex(("127.0.0.1", 5432)) != 0:
-            pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    import psycopg
-
-    name = f"docsite_queue_race_{os.getpid()}"
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    yield f"{PG}/{name}"
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_database("docsite_queue_race") as url:
+        yield url
 
 
 @pytest.mark.postgres

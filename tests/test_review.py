@@ -7,12 +7,11 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
-from classification import services
 from classification.models import Document, DocumentType, Label
 from docsite import roles
 from labeling import queue
 from labeling.models import Adjudication, Skip, Task
-from tests.workbench_documents import review_task, waiting_document
+from tests.workbench_documents import review_task, second_opinion, waiting_document
 
 pytestmark = pytest.mark.django_db
 
@@ -210,17 +209,7 @@ def test_the_workbench_offers_undo_only_while_possible(client_for, labeler) -> N
 
 
 def _disagreement(first_user: User, second_user: User) -> Adjudication:
-    document = waiting_document("torn.png", ["INVOICE OR RECEIPT"])
-    first = services.assign_type(document, _type("invoice"), first_user)
-    Task.objects.create(
-        document=document,
-        kind=Task.Kind.OVERLAP,
-        priority=3,
-        exclude_user=first_user,
-        reference_label=first,
-    )
-    task = queue.claim_next(second_user)
-    assert task is not None
+    task = second_opinion(first_user, second_user, "torn.png", "invoice")
     done = queue.submit(task.pk, second_user, _type("receipt"))
     assert done.adjudication is not None
     return done.adjudication

@@ -27,7 +27,7 @@ from classification.models import (
 from docsite import roles
 from labeling import queue, workbench
 from labeling.models import Task
-from tests.workbench_documents import review_task, waiting_document
+from tests.workbench_documents import review_task, second_opinion, waiting_document
 
 pytestmark = pytest.mark.django_db
 
@@ -145,17 +145,7 @@ def test_a_quality_check_shows_nothing_of_the_accepted_type(client_for, labeler)
 
 
 def test_a_second_opinion_never_shows_the_first_label(client_for, labeler, second_labeler) -> None:
-    document = waiting_document("first.png", ["INVOICE 1"])
-    first = services.assign_type(document, _type("contract"), labeler)
-    Task.objects.create(
-        document=document,
-        kind=Task.Kind.OVERLAP,
-        priority=3,
-        exclude_user=labeler,
-        reference_label=first,
-    )
-    task = queue.claim_next(second_labeler)
-    assert task is not None and task.kind == Task.Kind.OVERLAP
+    task = second_opinion(labeler, second_labeler, "first.png", "contract")
     html = client_for(second_labeler).get(reverse("task", args=[task.pk])).content.decode()
     assert "Second opinion" in html
     assert "lena-labeler" not in html and "labeled by" not in html.lower()
@@ -166,12 +156,7 @@ def test_a_second_opinion_never_shows_the_first_label(client_for, labeler, secon
 def test_the_document_page_hides_the_first_label_from_the_second_labeler(
     client_for, labeler, second_labeler, admin_user
 ) -> None:
-    document = waiting_document("blind.png", ["INVOICE 2"])
-    first = services.assign_type(document, _type("contract"), labeler)
-    Task.objects.create(
-        document=document, kind=Task.Kind.OVERLAP, exclude_user=labeler, reference_label=first
-    )
-    assert queue.claim_next(second_labeler) is not None
+    document = second_opinion(labeler, second_labeler, "blind.png", "contract").document
     page = client_for(second_labeler).get(reverse("document", args=[document.pk]))
     assert page.status_code == 200 and page.context["blind"] is True
     assert "Contract" not in page.content.decode() and "lena-labeler" not in page.content.decode()
@@ -389,17 +374,8 @@ def test_fields_of_another_type_are_ignored(client_for, labeler) -> None:
 
 
 def test_a_second_opinion_stores_only_the_type(client_for, labeler, second_labeler) -> None:
-    document = waiting_document("first.png", ["INVOICE 1"])
-    first = services.assign_type(document, _type("invoice"), labeler)
-    Task.objects.create(
-        document=document,
-        kind=Task.Kind.OVERLAP,
-        priority=3,
-        exclude_user=labeler,
-        reference_label=first,
-    )
-    task = queue.claim_next(second_labeler)
-    assert task is not None
+    task = second_opinion(labeler, second_labeler, "first.png", "invoice")
+    document = task.document
     response = _submit(
         client_for(second_labeler),
         task,

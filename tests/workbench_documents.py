@@ -7,10 +7,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 
+from django.contrib.auth.models import User
 from PIL import ImageDraw
 
-from classification import storage
-from classification.models import Document, Page
+from classification import services, storage
+from classification.models import Document, DocumentType, Page
 from labeling import queue
 from labeling.models import Task
 from tests import documents
@@ -90,4 +91,21 @@ def review_task(name: str, *pages: list[str], **kwargs: object) -> Task:
     )
     task = queue.enqueue_review(document)
     assert task is not None
+    return task
+
+
+def second_opinion(first: User, second: User, name: str, first_type: str) -> Task:
+    """A document ``first`` labeled as ``first_type``, drawn for a second opinion and now held
+    by ``second``."""
+    document = waiting_document(name, [name.upper()])
+    label = services.assign_type(document, DocumentType.objects.get(name=first_type), first)
+    Task.objects.create(
+        document=document,
+        kind=Task.Kind.OVERLAP,
+        priority=3,
+        exclude_user=first,
+        reference_label=label,
+    )
+    task = queue.claim_next(second)
+    assert task is not None and task.kind == Task.Kind.OVERLAP
     return task
