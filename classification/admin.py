@@ -1,6 +1,22 @@
 from django.contrib import admin
 
-from classification.models import Document, DocumentType, Label, ModelVersion, Page, Prediction
+from classification.models import (
+    Document,
+    DocumentType,
+    FieldDefinition,
+    Label,
+    ModelVersion,
+    Page,
+    Prediction,
+)
+
+
+class FieldDefinitionInline(admin.TabularInline):
+    """A type's field schema, edited on the type's page."""
+
+    model = FieldDefinition
+    fields = ("position", "name", "label", "kind", "required", "pattern")
+    extra = 1
 
 
 @admin.register(DocumentType)
@@ -8,6 +24,7 @@ class DocumentTypeAdmin(admin.ModelAdmin):
     list_display = ("name", "label", "active", "created_at")
     list_editable = ("active",)
     search_fields = ("name", "label")
+    inlines = [FieldDefinitionInline]
 
 
 class PageInline(admin.TabularInline):
@@ -42,8 +59,17 @@ class DocumentAdmin(admin.ModelAdmin):
 
 @admin.register(Label)
 class LabelAdmin(admin.ModelAdmin):
-    list_display = ("document", "document_type", "provenance", "labeled_by", "created_at")
-    list_filter = ("provenance", "document_type")
+    list_display = (
+        "document",
+        "document_type",
+        "provenance",
+        "labeled_by",
+        "seconds_spent",
+        "suggestion_accepted",
+        "second_opinion",
+        "created_at",
+    )
+    list_filter = ("provenance", "second_opinion", "document_type")
     raw_id_fields = ("document",)
 
 

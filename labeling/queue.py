@@ -222,6 +222,40 @@ def claim_next(user: User, now: datetime | None = None) -> Task | None:
     return None
 
 
+def claim_document(document_id: int, user: User, now: datetime | None = None) -> Task | None:
+    """The open review task of one document, claimed for ``user`` (who asked for this document
+    by name, e.g. from its page); any other task they held goes back to the queue. None when
+    the document has no free review task."""
+    now = now or timezone.now()
+    held = held_by(user, now)
+    if held is not None and held.document_id == document_id:
+        return held
+    candidate = (
+        Task.objects.filter(_free(user, now), document_id=document_id, kind=Task.Kind.REVIEW)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if candidate is None:
+        return None
+    with transaction.atomic():
+        taken = (
+            Task.objects.filter(pk=candidate)
+            .filter(_free(user, now))
+            .update(claimed_by_id=user.pk, claimed_at=now, lease_until=now + lease())
+        )
+        if not taken:
+            return None
+        if held is not None:
+            Task.objects.filter(pk=held.pk, claimed_by_id=user.pk).update(
+                claimed_by=None, claimed_at=None, lease_until=None
+            )
+    task = Task.objects.select_related("document").get(pk=candidate)
+    if _settled(task):
+        return None
+    log.info("task=%s claimed by=%s (asked for document=%s)", task.pk, user.pk, document_id)
+    return task
+
+
 def _settled(task: Task) -> bool:
     """A review task whose document no longer waits for a person (labeled some other way, or
     accepted before the routing signal arrived): cancel it rather than serve it."""

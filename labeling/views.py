@@ -88,13 +88,21 @@ def queue_undo(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.LABELER)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def document_review(request: HttpRequest, document_id: int) -> HttpResponse:
-    """The old per-document review address (linked from a document's page): the workbench if
-    the labeler holds this document's task, else the queue, which serves documents in order."""
+    """Label this document (the button on a document's page): POST claims its review task and
+    opens the workbench; GET only goes to a task the labeler already holds, else the queue."""
     held = queue.held_by(request.user)
     if held is not None and held.document_id == document_id:
         return redirect("task", task_id=held.pk)
+    if request.method == "POST":
+        task = queue.claim_document(document_id, request.user)
+        if task is not None:
+            return redirect("task", task_id=task.pk)
+        messages.info(
+            request, "That document is not waiting for a label, or another labeler has it."
+        )
+        return redirect("queue")
     messages.info(request, "Documents are labeled in the queue's order: press Start labeling.")
     return redirect("queue")
 

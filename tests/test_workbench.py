@@ -516,3 +516,33 @@ def test_the_old_review_address_leads_to_the_workbench_or_the_queue(client_for, 
     assert response.url == reverse("task", args=[task.pk])
     other = review_task("other.png")
     assert client.get(reverse("review", args=[other.document_id])).url == reverse("queue")
+
+
+def test_label_it_now_claims_that_document_and_frees_the_one_held(
+    client_for, labeler, second_labeler
+) -> None:
+    first = _held(labeler)
+    wanted = review_task("wanted.png")
+    client = client_for(labeler)
+    page = client.get(reverse("document", args=[wanted.document_id])).text
+    assert reverse("review", args=[wanted.document_id]) in page and "Label it now" in page
+    response = client.post(reverse("review", args=[wanted.document_id]))
+    assert response.url == reverse("task", args=[wanted.pk])
+    wanted.refresh_from_db()
+    first.refresh_from_db()
+    assert wanted.claimed_by == labeler and first.claimed_by is None
+    # Held by someone else now: the other labeler is sent to the queue.
+    refused = client_for(second_labeler).post(reverse("review", args=[wanted.document_id]))
+    assert refused.url == reverse("queue")
+
+
+def test_admins_edit_a_types_field_schema_and_see_the_queue_in_the_django_admin(
+    client_for, admin_user
+) -> None:
+    client = client_for(admin_user)
+    invoice = _type("invoice")
+    page = client.get(reverse("admin:classification_documenttype_change", args=[invoice.pk]))
+    assert page.status_code == 200 and "invoice_number" in page.text
+    review_task("queued.png")
+    for name in ("task", "skip", "adjudication"):
+        assert client.get(reverse(f"admin:labeling_{name}_changelist")).status_code == 200
