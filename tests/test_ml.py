@@ -13,7 +13,13 @@ from PIL import Image, ImageDraw
 
 from classification.ml import artifact, calibration, features, selection
 from classification.ml.model import ModelConfig
-from classification.ml.train import TrainConfig, holdout_mask, predict, train
+from classification.ml.train import (
+    TrainConfig,
+    holdout_mask,
+    keep_class_totals,
+    predict,
+    train,
+)
 
 WORDS = {
     0: "invoice number total amount due vendor tax subtotal payment terms",
@@ -253,3 +259,13 @@ def test_uncertainty_scores_rank_close_calls_first() -> None:
 def test_an_error_free_held_out_set_never_sharpens_the_probabilities() -> None:
     logits = np.array([[2.0, 0.0], [0.0, 1.5], [1.0, 0.0]])
     assert calibration.fit_temperature(logits, np.array([0, 1, 0])) == 1.0
+
+
+def test_pseudo_labels_never_change_how_much_a_type_weighs() -> None:
+    # Two types with 4 human labels each; type 0 also got 40 pseudo-labels at weight 0.5.
+    targets = np.array([0] * 4 + [1] * 4 + [0] * 40)
+    weights = np.concatenate([np.ones(8), np.full(40, 0.5)])
+    scaled = keep_class_totals(targets, weights, np.array([4, 4]))
+    assert np.isclose(scaled[targets == 0].sum(), 4) and np.isclose(scaled[targets == 1].sum(), 4)
+    # Within type 0 a pseudo-label still weighs half a human label; type 1 is untouched.
+    assert np.isclose(scaled[8] / scaled[0], 0.5) and np.allclose(scaled[4:8], 1.0)

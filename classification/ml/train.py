@@ -8,7 +8,9 @@ One training run:
 2. Each self-training round scores the unlabeled pool with the previous round's calibrated
    model, keeps predictions above ``pseudo_threshold`` as pseudo-labels (weighted
    ``pseudo_weight`` against 1 for a human label, at most ``pseudo_cap`` times a class's human
-   count), and trains a fresh model on both. Pseudo-labels are recomputed every round.
+   count, then each class's weights scaled to add up to its human count so the class balance
+   stays the people's), and trains a fresh model on both. Pseudo-labels are recomputed every
+   round.
 3. The final model gets a temperature fitted on the held-out human labels, routing thresholds for
    the target precision, and its metrics on that held-out set.
 """
@@ -189,7 +191,7 @@ def _fit(
     pool = make_batch(unlabeled, model_config) if (config.fixmatch and unlabeled) else None
     # Classes weighted by 1/sqrt(frequency): rare types matter for macro-F1 without the
     # few examples of a rare type dominating the loss.
-    counts = np.bincount(targets, minlength=n_classes).astype(np.float64)
+    counts = np.bincount(targets, weights=weights, minlength=n_classes).astype(np.float64)
     class_weight = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)
     class_weight *= n_classes / max(1e-9, class_weight[counts > 0].sum())
     sample_weight = torch.tensor(weights * class_weight[targets], dtype=torch.float32)
@@ -324,6 +326,7 @@ def _train(
             pages = list(labeled) + [unlabeled[i] for i in chosen]
             targets = np.concatenate([y, probs[chosen].argmax(axis=1)])
             weights = np.concatenate([np.ones(len(y)), np.full(len(chosen), config.pseudo_weight)])
+            weights = keep_class_totals(targets, weights, human_counts)
         round_started = time.perf_counter()
         model, info = _fit(
             pages,
@@ -400,6 +403,22 @@ def _train(
         pseudo=pseudo,
         validation_probs=calibrated,
     )
+
+
+def keep_class_totals(
+    targets: np.ndarray, weights: np.ndarray, human_counts: np.ndarray
+) -> np.ndarray:
+    """Scale each type's weights so that they add up to its number of human labels.
+
+    Pseudo-labels then add examples of a type, never weight: self-training cannot tilt the
+    model towards the types that are easy to pseudo-label. Measured on real-dev at 5 labels per
+    type, every pseudo-label of seed 1 was a receipt or a contract (40 each, all right) and,
+    unscaled, they pulled the rare types' documents over to those two: macro-F1 0.325 against
+    0.471 for the same model without pseudo-labels.
+    """
+    totals = np.bincount(targets, weights=weights, minlength=len(human_counts))
+    scale = np.where(totals > 0, human_counts / np.maximum(totals, 1e-12), 0.0)
+    return np.asarray(weights * scale[targets], dtype=np.float64)
 
 
 def _pick_pseudo(probs: np.ndarray, human_counts: np.ndarray, config: TrainConfig) -> list[int]:
