@@ -49,6 +49,11 @@ def labeler(db: None) -> User:
 
 
 @pytest.fixture
+def second_labeler(db: None) -> User:
+    return _make_user("lars-labeler", roles.LABELER)
+
+
+@pytest.fixture
 def outsider(db: None) -> User:
     return _make_user("olga-outsider")
 

@@ -577,10 +577,10 @@ def test_sync_makes_missing_tasks_and_cancels_stale_ones(types: dict[str, Docume
 # --- Labelers at the same instant ------------------------------------------------------------
 
 
-def _race(env: dict[str, str]) -> dict[str, Any]:
-    """``tests/queue_race.py`` in a child process: 8 labelers, 40 tasks."""
+def _module(env: dict[str, str], *args: str) -> list[str]:
+    """``python -m <args>`` in a child process from the repository; its stdout lines."""
     done = subprocess.run(
-        [sys.executable, "-m", "tests.queue_race", "--threads", "8", "--tasks", "40"],
+        [sys.executable, "-m", *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -589,7 +589,13 @@ def _race(env: dict[str, str]) -> dict[str, Any]:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-4000:]
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return done.stdout.strip().splitlines()
+
+
+def _race(env: dict[str, str]) -> dict[str, Any]:
+    """``tests/queue_race.py`` in a child process: 8 labelers, 40 tasks."""
+    lines = _module(env, "tests.queue_race", "--threads", "8", "--tasks", "40")
+    return dict(json.loads(lines[-1]))
 
 
 def _assert_each_task_claimed_once_and_every_label_stored(result: dict[str, Any]) -> None:
@@ -628,18 +634,9 @@ def test_labelers_pressing_next_at_once_on_postgresql_never_share_a_task(
 
 def test_the_queue_bench_prints_one_json_line_with_its_keys() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_URL_FILE")}
-    command = [sys.executable, "-m", "bench.queue", "--documents", "40", "--calls", "5"]
-    done = subprocess.run(
-        [*command, "--databases", "sqlite"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
+    lines = _module(
+        env, "bench.queue", "--documents", "40", "--calls", "5", "--databases", "sqlite"
     )
-    assert done.returncode == 0, done.stderr[-4000:]
-    lines = done.stdout.strip().splitlines()
     assert len(lines) == 1
     report = json.loads(lines[0])
     assert (report["benchmark"], report["documents"], report["calls"]) == ("queue", 40, 5)

@@ -4,23 +4,15 @@ admin's disagreements with the agreement numbers."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from classification.models import Document, DocumentType, Label
-from docsite import roles
 from labeling import queue
 from labeling.models import Adjudication, Skip, Task
 from tests.workbench_documents import review_task, second_opinion, waiting_document
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def second_labeler(db: None) -> User:
-    user = User.objects.create_user("lars-labeler", password="pw-lars")
-    user.groups.add(Group.objects.get_or_create(name=roles.LABELER)[0])
-    return user
 
 
 def _type(name: str) -> DocumentType:

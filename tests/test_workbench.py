@@ -32,13 +32,6 @@ from tests.workbench_documents import review_task, second_opinion, waiting_docum
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def second_labeler(db: None) -> User:
-    user = User.objects.create_user("lars-labeler", password="pw-lars")
-    user.groups.add(Group.objects.get_or_create(name=roles.LABELER)[0])
-    return user
-
-
 def _type(name: str) -> DocumentType:
     return DocumentType.objects.get(name=name)
 
