@@ -1,0 +1,1 @@
+"""Field extraction: finding and normalising field values in OCR text. No Django here."""
