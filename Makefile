@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := tesseract=tesseract-ocr \
 	/usr/share/fonts/truetype/freefont/FreeSans.ttf=fonts-freefont-ttf
 BROWSER_PACKAGES := /usr/bin/chromium=chromium
 
-.PHONY: run test setup install system-packages browser-packages migrate lint format demo vendor bench-pipeline bench-classify bench-active-learning bench-queue clean
+.PHONY: run test setup install system-packages browser-packages migrate lint format demo vendor bench-pipeline bench-classify bench-extract bench-active-learning bench-queue clean
 
 run: setup ## Set up, then serve the site and a worker on http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py serve --port $(PORT)
@@ -64,6 +64,9 @@ bench-pipeline: setup ## Pipeline throughput on the shared real documents
 bench-classify: setup ## Classifier vs supervised-only vs Paperless-ngx, 5 labels per type and all
 	$(BIN)/python -m bench.classify --train ../shared/data/real-dev --labels-per-class 5 --seed 0
 	$(BIN)/python -m bench.classify --train ../shared/data/real-dev --seed 0 --timing-docs 1000
+
+bench-extract: setup ## Rule-based field extraction against the ground truth of receipts and invoices
+	$(BIN)/python -m bench.extract --data ../shared/data/real-dev --types receipt,invoice
 
 bench-active-learning: setup ## Learning curves of the review-order strategies
 	$(BIN)/python -m bench.active_learning --pool ../shared/data/real-dev --strategy all \

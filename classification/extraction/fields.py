@@ -1,0 +1,525 @@
+"""Rule-based field extraction from one page's OCR words: dates, totals, tax, currency,
+document numbers, the vendor and its address, each scored by layout and nearby keywords.
+
+Plain functions, no Django. Input: the page's OCR words (dicts with ``text``, ``left``,
+``top``, ``width``, ``height``, ``conf`` and usually ``line``, as ``classification.ocr``
+writes them), the page size, and the fields wanted as ``(name, kind)`` pairs (kinds as
+``FieldDefinition.Kind``). Output: ``{name: Extracted}`` for the fields a rule found a
+candidate for; the others are absent.
+
+Confidence is a heuristic, not a calibrated probability yet: each rule starts from a base
+and adds evidence (a label found, one candidate only, amounts that add up), clipped to
+[0.05, 0.99]. A learned calibration belongs to a later slice.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from classification.extraction.parsers import (
+    ParsedMoney,
+    find_amounts,
+    find_dates,
+    normalise_currency,
+    parse_iban,
+    parse_identifier,
+)
+
+Box = tuple[int, int, int, int]  # left, top, right, bottom
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    value: str  # normalised: ISO date, "12.50", "EUR", text with its case kept
+    raw: str  # the text it was read from
+    bbox: Box | None  # union of the words' boxes, in the page's pixels
+    confidence: float  # heuristic, in [0, 1]
+    source: str = "rule"
+
+
+@dataclass(slots=True)
+class Line:
+    words: list[Mapping[str, Any]]
+    text: str
+    spans: list[tuple[int, int]]  # each word's characters in ``text``
+    box: Box
+    height: float  # median word height
+
+    def bbox(self, start: int = 0, end: int | None = None) -> Box | None:
+        """The union of the boxes of the words that characters [start, end) touch."""
+        stop = len(self.text) if end is None else end
+        chosen = [
+            w for w, (a, b) in zip(self.words, self.spans, strict=True) if a < stop and b > start
+        ]
+        return _union(chosen)
+
+
+def _union(words: Iterable[Mapping[str, Any]]) -> Box | None:
+    boxes = [
+        (
+            int(w["left"]),
+            int(w["top"]),
+            int(w["left"]) + int(w["width"]),
+            int(w["top"]) + int(w["height"]),
+        )
+        for w in words
+    ]
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _make_line(words: list[Mapping[str, Any]]) -> Line:
+    words = sorted(words, key=lambda w: int(w["left"]))
+    spans, parts, pos = [], [], 0
+    for w in words:
+        text = str(w["text"])
+        spans.append((pos, pos + len(text)))
+        parts.append(text)
+        pos += len(text) + 1
+    box = _union(words)
+    assert box is not None
+    return Line(
+        words, " ".join(parts), spans, box, statistics.median(int(w["height"]) for w in words)
+    )
+
+
+def group_lines(words: Sequence[Mapping[str, Any]]) -> list[Line]:
+    """Words into lines, top to bottom: by the OCR's ``line`` id when every word has one,
+    else by vertical overlap (a word joins a line when they share half the smaller height)."""
+    words = [w for w in words if str(w.get("text", "")).strip()]
+    groups: list[list[Mapping[str, Any]]] = []
+    if words and all("line" in w for w in words):
+        by_id: dict[Any, list[Mapping[str, Any]]] = {}
+        for w in words:
+            by_id.setdefault(w["line"], []).append(w)
+        groups = list(by_id.values())
+    else:
+        for w in sorted(words, key=lambda w: int(w["top"]) + int(w["height"]) / 2):
+            top, bottom = int(w["top"]), int(w["top"]) + int(w["height"])
+            for group in reversed(groups[-3:]):
+                g_top = min(int(x["top"]) for x in group)
+                g_bottom = max(int(x["top"]) + int(x["height"]) for x in group)
+                overlap = min(bottom, g_bottom) - max(top, g_top)
+                if overlap >= 0.5 * min(bottom - top, g_bottom - g_top):
+                    group.append(w)
+                    break
+            else:
+                groups.append([w])
+    lines = [_make_line(g) for g in groups]
+    return sorted(lines, key=lambda line: (line.box[1], line.box[0]))
+
+
+def _confidence(base: float, *bonuses: float) -> float:
+    return round(min(0.99, max(0.05, base + sum(bonuses))), 3)
+
+
+def _same_row(lines: list[Line], i: int) -> list[int]:
+    """Lines to the right of line ``i`` on the same row (OCR splits table columns)."""
+    _, top, right, bottom = lines[i].box
+    out = []
+    for j, other in enumerate(lines):
+        centre = (other.box[1] + other.box[3]) / 2
+        if j != i and other.box[0] >= right and top <= centre <= bottom:
+            out.append(j)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Dates
+
+_DATE_LABEL = re.compile(
+    r"(?i)\b(?:date[d]?|tarikh|datum|fecha|invoice\s+date|bill\s+date|issued?)\b|rechnungsdatum"
+)
+_DUE_LABEL = re.compile(r"(?i)\b(?:due|expir\w*|valid\s+until|pay\s+by|payable\s+by|f[äa]llig\w*)")
+
+
+def _extract_date(lines: list[Line], height: int, due: bool) -> Extracted | None:
+    scored: list[tuple[float, int, Extracted]] = []
+    for i, line in enumerate(lines):
+        above = lines[i - 1].text if i > 0 else ""
+        for d in find_dates(line.text):
+            before = line.text[: d.span[0]]
+            label = bool(_DATE_LABEL.search(before)) or bool(_DATE_LABEL.search(above))
+            near_due = bool(_DUE_LABEL.search(before)) or bool(_DUE_LABEL.search(above))
+            if due and not near_due:
+                continue
+            score = 1.0 + (2.0 if _DATE_LABEL.search(before) else 1.5 if label else 0.0)
+            score += 3.0 if due else (-2.5 if near_due else 0.0)
+            score -= 0.3 * d.ambiguous + 0.5 * line.box[1] / max(height, 1)
+            conf = _confidence(0.35, 0.3 * label, 0.1 * (not d.ambiguous), 0.2 * near_due * due)
+            scored.append((score, -i, Extracted(d.iso, d.raw, line.bbox(*d.span), conf)))
+    return _best(scored)
+
+
+def _best(scored: list[tuple[float, int, Extracted]]) -> Extracted | None:
+    """The top candidate; its confidence rises when no other candidate comes close."""
+    if not scored:
+        return None
+    scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
+    top = scored[0][2]
+    rivals = [s for s in scored[1:] if s[2].value != top.value and s[0] > scored[0][0] - 1.0]
+    bonus = 0.0 if rivals else 0.15
+    return Extracted(top.value, top.raw, top.bbox, _confidence(top.confidence, bonus))
+
+
+# --------------------------------------------------------------------------------------------
+# Amounts
+
+# Ranks of total lines: what a document calls the amount to pay ranks above a plain "Total";
+# subtotals, tax totals and rounding lines are not totals at all.
+_TOTAL_RANKS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (
+        0,
+        re.compile(
+            r"(?i)sub\s*-?\s*total|total\s+(?:tax|gst|vat|sst|qty|quantity|items?|disc\w*|excl\w*|"
+            r"before|savings?)|rounding|(?:tax|gst|vat)\s+total|total\s+\d+\s*%"
+        ),
+    ),
+    (
+        4,
+        re.compile(
+            r"(?i)grand\s+total|amount\s+due|balance\s+due|total\s+due|total\s+payable|"
+            r"amount\s+payable|round\w*\s+total|total\s+round\w*|nett?\s+total|total\s+amount|"
+            r"gesamtbetrag|rechnungsbetrag|montant\s+total"
+        ),
+    ),
+    (
+        3,
+        re.compile(
+            r"(?i)total\s*\(?\s*incl|total\s*\(?\s*rm|jumlah|total\s+\(?[a-z]{3}\)?\s*$|summe"
+        ),
+    ),
+    (2, re.compile(r"(?i)\btotal|\bamount\b")),
+)
+_SUBTOTAL = re.compile(r"(?i)sub\s*-?\s*total|total\s+excl\w*|net\s+amount|zwischensumme")
+_TAX = re.compile(r"(?i)\b(?:tax|gst|vat|sst|mwst|ust|tva|iva)\b|steuer")
+_EXCHANGE = re.compile(r"(?i)\b(?:cash|change|tender\w*|paid|visa|master\w*|card)\b")
+
+
+def _total_rank(text: str) -> int | None:
+    for rank, pattern in _TOTAL_RANKS:
+        if pattern.search(text):
+            return rank
+    return None
+
+
+@dataclass(slots=True)
+class _Amount:
+    money: ParsedMoney
+    line: int
+    bbox: Box | None
+    beside: bool  # on the keyword's line (else on the same row or the line below)
+
+
+def _amounts_near(lines: list[Line], i: int, hint: str | None) -> list[_Amount]:
+    """Amounts on line ``i``, else on the same row to its right, else on the line below."""
+    own = [
+        _Amount(m, i, lines[i].bbox(*m.span), True)
+        for m in find_amounts(lines[i].text, currency_hint=hint)
+    ]
+    if own:
+        return own
+    for j in _same_row(lines, i) or ([i + 1] if i + 1 < len(lines) else []):
+        found = find_amounts(lines[j].text, currency_hint=hint)
+        if found:
+            return [_Amount(m, j, lines[j].bbox(*m.span), False) for m in found]
+    return []
+
+
+def _keyword_amounts(
+    lines: list[Line], pattern: re.Pattern[str], hint: str | None
+) -> list[_Amount]:
+    out: list[_Amount] = []
+    for i, line in enumerate(lines):
+        if pattern.search(line.text):
+            out.extend(a for a in _amounts_near(lines, i, hint) if a.money.amount > 0)
+    return out
+
+
+def _page_currency(lines: list[Line]) -> tuple[str, Box | None, str] | None:
+    """The most frequent currency code or symbol on the page, with one of its boxes."""
+    seen: Counter[str] = Counter()
+    where: dict[str, tuple[Box | None, str]] = {}
+    for line in lines:
+        for w in line.words:
+            token = str(w["text"]).strip(".,:;()")
+            code = normalise_currency(token) if token.isupper() or not token.isalpha() else None
+            if code and (len(token) <= 3 or token.isupper()):
+                seen[code] += 1
+                where.setdefault(code, (_union([w]), token))
+    if not seen:
+        return None
+    code = seen.most_common(1)[0][0]
+    return code, *where[code]
+
+
+def _extract_total(
+    lines: list[Line], height: int, hint: str | None
+) -> tuple[Extracted, _Amount] | None:
+    candidates: list[tuple[tuple[float, Decimal, int], _Amount, int]] = []
+    for i, line in enumerate(lines):
+        rank = _total_rank(line.text)
+        if rank == 0 and _SUBTOTAL.search(line.text):
+            rank = 1  # a subtotal wins only when no total is readable (OCR lost it)
+        if not rank or _EXCHANGE.search(line.text):
+            continue
+        for a in _amounts_near(lines, i, hint):
+            if a.money.amount > 0:
+                candidates.append(
+                    ((rank - 0.5 * (not a.beside), a.money.amount, lines[a.line].box[1]), a, rank)
+                )
+    if not candidates:
+        return None
+    subtotals = {a.money.amount for a in _keyword_amounts(lines, _SUBTOTAL, hint)}
+    taxes = {a.money.amount for a in _keyword_amounts(lines, _TAX, hint)}
+    sums = {s + t for s in subtotals for t in taxes}
+    scored = [
+        ((key[0] + 1.5 * (a.money.amount in sums), *key[1:]), a, rank)
+        for key, a, rank in candidates
+    ]
+    scored.sort(key=lambda c: c[0], reverse=True)
+    _, best, rank = scored[0]
+    consistent = best.money.amount in sums
+    unique = len({a.money.amount for _, a, r in scored if r >= rank}) == 1
+    conf = _confidence(0.3, 0.1 * (rank - 2), 0.25 * consistent, 0.15 * unique, 0.05 * best.beside)
+    return Extracted(f"{best.money.amount:.2f}", best.money.raw, best.bbox, conf), best
+
+
+def _extract_tax(lines: list[Line], hint: str | None, total: _Amount | None) -> Extracted | None:
+    found = [
+        a
+        for i, line in enumerate(lines)
+        if _TAX.search(line.text) and not re.search(r"(?i)\bincl|\breg|\bno\b|\bid\b", line.text)
+        for a in _amounts_near(lines, i, hint)[-1:]  # the rightmost amount, not the base
+        if a.money.amount > 0 and (total is None or a.money.amount < total.money.amount)
+    ]
+    if not found:
+        return None
+    subtotals = {a.money.amount for a in _keyword_amounts(lines, _SUBTOTAL, hint)}
+    target = total.money.amount if total else None
+    consistent = [a for a in found if target is not None and target - a.money.amount in subtotals]
+    best = (consistent or found)[-1]
+    conf = _confidence(0.35, 0.35 * bool(consistent), 0.1 * (len(found) == 1))
+    return Extracted(f"{best.money.amount:.2f}", best.money.raw, best.bbox, conf)
+
+
+def _extract_currency(lines: list[Line], total: _Amount | None) -> Extracted | None:
+    if total is not None and total.money.currency:
+        return Extracted(total.money.currency, total.money.raw, total.bbox, 0.85)
+    page = _page_currency(lines)
+    if page is None:
+        return None
+    code, box, raw = page
+    return Extracted(code, raw, box, 0.55)
+
+
+# --------------------------------------------------------------------------------------------
+# Identifiers
+
+_ID_LABEL = re.compile(
+    r"(?i)\b(?P<kind>invoice|inv|receipt|bill|document|doc|order|reference|ref)\b\.?\s*"
+    r"(?:no\b\.?|number\b|num\b|nr\b\.?|#|id\b)\s*[:#.]?"
+    r"|rechnungs-?(?:nr|nummer)\b\.?\s*:?"
+    r"|(?<!\w)(?P<no>no|nr)\s*[.:#]\s*:?"
+    r"|(?<!\w)(?P<bare>invoice|facture|rechnung)\b\s*:?(?=\s*\S*\d)"
+)
+_ID_KINDS = {"invoice": 3.0, "inv": 3.0, "receipt": 2.5, "bill": 2.5, "document": 2.0, "doc": 2.0}
+
+
+def _extract_identifier(lines: list[Line], name: str) -> Extracted | None:
+    wanted = name.split("_")[0].casefold()
+    scored: list[tuple[float, int, Extracted]] = []
+    for i, line in enumerate(lines):
+        for m in _ID_LABEL.finditer(line.text):
+            kind = (m["kind"] or m["bare"] or "").casefold()
+            score = _ID_KINDS.get(kind, 1.5) if not m["no"] else 1.0
+            score += 1.0 * (kind.startswith(wanted[:3]) and bool(wanted)) - 0.5 * bool(m["bare"])
+            rest, owner, offset = line.text[m.end() :], line, m.end()
+            if parse_identifier(rest) is None:
+                nxt = (_same_row(lines, i) or [i + 1])[0] if i + 1 < len(lines) else None
+                if nxt is None:
+                    continue
+                rest, owner, offset, score = lines[nxt].text, lines[nxt], 0, score - 0.5
+            token = parse_identifier(rest)
+            if token is None or find_dates(token):
+                continue
+            start = offset + rest.find(token)
+            conf = _confidence(0.3, 0.1 * score)
+            box = owner.bbox(start, start + len(token))
+            scored.append((score, -i, Extracted(token, token, box, conf)))
+    return _best(scored)
+
+
+def _extract_account(lines: list[Line]) -> Extracted | None:
+    for line in lines:
+        iban = parse_iban(line.text)
+        if iban:
+            return Extracted(iban, iban, line.bbox(), 0.9)
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Vendor and address
+
+_HEADINGS = re.compile(
+    r"(?i)^\W*(?:simplified\s+)?(?:tax\s+)?(?:invoice|cash|receipt|bill|cash\s+bill|official\s+receipt|"
+    r"cash\s+sales?|sales\s+receipt|quotation|delivery\s+order|statement|rechnung|facture|copy|"
+    r"original|welcome|thank\s+you)\W*$"
+)
+_COMPANY = re.compile(
+    r"(?i)\b(?:s[do0]n\.?\s*bhd|s/b|bhd|ltd|limited|inc|gmbh|llc|plc|ag|b\.?v|s\.?a|co|corp\w*|company|"
+    r"enterprise|trading|restaurant|store|mart|hardware|pharmacy)\b\.?"
+)
+_CONTACT = re.compile(
+    r"(?i)\b(?:tel|phone|fax|h/p|hp|mobile|gst|sst|co\.?\s*reg|reg\w*|roc|email|e-mail|www|"
+    r"http|website|company\s+no)\b|@|\(\s*\d{4,}"
+)
+_ADDRESS = re.compile(
+    r"(?i)\b(?:jalan|jln|lorong|persiaran|road|rd|street|st|avenue|ave|lane|taman|tmn|lot|no|"
+    r"block|blok|blk|level|floor|kawasan|bandar|seksyen|batu|kampung|kg|industrial|plaza|"
+    r"johor|selangor|kuala|lumpur|penang|pinang|melaka|perak|kedah|pahang|negeri|sembilan|sabah|"
+    r"sarawak|terengganu|kelantan|perlis|putrajaya|labuan|shah\s+alam|petaling|puchong|klang|"
+    r"subang|cheras|ampang|kembangan|kajang|bangi|bahru|ipoh|wilayah|suite|building|"
+    r"strasse|straße|weg|rue)\b|\b\d{5}\b"
+)
+_ALPHA = re.compile(r"[^\W\d_]")
+
+
+def _plain_text(line: Line) -> bool:
+    """A line that could be a name: letters, no amount, date or contact detail."""
+    text = line.text
+    letters = len(_ALPHA.findall(text))
+    return (
+        letters >= 3
+        and statistics.fmean(float(w.get("conf", 90)) for w in line.words)
+        >= (50 if len(line.words) >= 2 else 85)  # one short noisy word is a smudge
+        and letters >= 0.5 * len(text.replace(" ", ""))
+        and not _HEADINGS.match(text)
+        and not _CONTACT.search(text)
+        and not find_dates(text)
+        and not find_amounts(text)
+    )
+
+
+def _vendor_index(lines: list[Line], height: int) -> int | None:
+    if not lines:
+        return None
+    page_height = statistics.median(line.height for line in lines) or 1
+    best: tuple[float, int] | None = None
+    for order, (i, line) in enumerate(
+        (i, line) for i, line in enumerate(lines[:12]) if line.box[1] < 0.45 * max(height, 1)
+    ):
+        if line.text == line.text.lower():  # a name is capitalised; this is a scribble
+            continue
+        if not _plain_text(line) or (_ADDRESS.search(line.text) and not _COMPANY.search(line.text)):
+            continue
+        score = min(line.height / page_height, 2.5) + 1.5 * bool(_COMPANY.search(line.text))
+        score -= 0.25 * order
+        score += 0.3 * (sum(float(w.get("conf", 0)) for w in line.words) / len(line.words) > 80)
+        if best is None or score > best[0]:
+            best = (score, i)
+    return None if best is None else best[1]
+
+
+def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
+    i = _vendor_index(lines, height)
+    if i is None:
+        return None
+    line = lines[i]
+    conf = _confidence(0.35, 0.25 * bool(_COMPANY.search(line.text)), 0.1 * (i < 3))
+    return Extracted(line.text, line.text, line.bbox(), conf)
+
+
+def _extract_address(lines: list[Line], height: int) -> Extracted | None:
+    vendor = _vendor_index(lines, height)
+    start = 0 if vendor is None else vendor + 1
+    chosen: list[Line] = []
+    for line in lines[start : start + 8]:
+        text = line.text
+        stop = (
+            _CONTACT.search(text) or find_dates(text) or find_amounts(text) or _HEADINGS.match(text)
+        )
+        if stop:
+            if chosen:
+                break
+            continue  # a registration number between the name and the address
+        if _ADDRESS.search(text) or (chosen and text.rstrip().endswith(",")):
+            chosen.append(line)
+        elif chosen:
+            break
+        if len(chosen) == 5:
+            break
+    if not chosen:
+        return None
+    text = " ".join(line.text for line in chosen)
+    conf = _confidence(0.3, 0.15 * (vendor is not None), 0.2 * bool(re.search(r"\b\d{5}\b", text)))
+    return Extracted(text, text, _union(w for line in chosen for w in line.words), conf)
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+
+
+def _rule(name: str, kind: str) -> str | None:
+    """Which rule fills a field, from its kind and name."""
+    key = name.casefold()
+    if kind == "date":
+        return "due_date" if re.search(r"due|expir|valid", key) else "date"
+    if kind == "money":
+        return "tax" if re.search(r"tax|gst|vat|sst", key) else "total"
+    if kind == "text":
+        if "address" in key:
+            return "address"
+        if re.search(r"vendor|supplier|seller|merchant|company|shop|issuer", key):
+            return "vendor"
+        return None
+    return {"currency": "currency", "identifier": "identifier", "account": "account"}.get(kind)
+
+
+def extract_fields(
+    words: Sequence[Mapping[str, Any]], width: int, height: int, fields: Iterable[tuple[str, str]]
+) -> dict[str, Extracted]:
+    """The fields a rule finds on one page; a field without a candidate is absent.
+
+    ``width`` is kept for layouts that look left and right; the rules use ``height``.
+    """
+    del width
+    lines = group_lines(words)
+    if not lines:
+        return {}
+    wanted = [(name, _rule(name, str(kind))) for name, kind in fields]
+    currency = _page_currency(lines)
+    hint = currency[0] if currency else None
+    total = _extract_total(lines, height, hint)
+    rules: dict[str, Callable[[str], Extracted | None]] = {
+        "date": lambda _: _extract_date(lines, height, due=False),
+        "due_date": lambda _: _extract_date(lines, height, due=True),
+        "total": lambda _: total[0] if total else None,
+        "tax": lambda _: _extract_tax(lines, hint, total[1] if total else None),
+        "currency": lambda _: _extract_currency(lines, total[1] if total else None),
+        "identifier": lambda name: _extract_identifier(lines, name),
+        "account": lambda _: _extract_account(lines),
+        "vendor": lambda _: _extract_vendor(lines, height),
+        "address": lambda _: _extract_address(lines, height),
+    }
+    out: dict[str, Extracted] = {}
+    for name, rule in wanted:
+        found = rules[rule](name) if rule else None
+        if found is not None:
+            out[name] = found
+    return out
+
+
+__all__ = ["Extracted", "Line", "extract_fields", "group_lines"]

@@ -1,0 +1,160 @@
+"""Rule-based field extraction on hand-made OCR words, and the extraction bench's comparison."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+from bench.extract import matches, normalise
+from classification.extraction.fields import extract_fields, group_lines
+
+CHAR_W = 12
+
+
+def page(rows: list[tuple[int, int, str]], with_line_ids: bool = True) -> list[dict[str, Any]]:
+    """OCR words for rows of (top, height, text), one word per space-separated token."""
+    words = []
+    for line, (top, height, text) in enumerate(rows):
+        left = 40
+        for token in text.split():
+            word: dict[str, Any] = {
+                "text": token,
+                "left": left,
+                "top": top,
+                "width": CHAR_W * len(token),
+                "height": height,
+                "conf": 95.0,
+            }
+            if with_line_ids:
+                word["line"] = line
+            words.append(word)
+            left += CHAR_W * (len(token) + 1)
+    return words
+
+
+RECEIPT = [
+    (30, 34, "KEDAI MAJU JAYA SDN BHD"),
+    (70, 20, "(CO.REG 123456-X)"),
+    (100, 20, "NO. 12, JALAN MAWAR 3,"),
+    (125, 20, "TAMAN SERI INDAH,"),
+    (150, 20, "81100 JOHOR BAHRU, JOHOR."),
+    (180, 20, "TEL: 07-1234567"),
+    (220, 20, "TAX INVOICE"),
+    (250, 20, "Date: 25/12/2018 20:13"),
+    (290, 20, "MILO 2 X 4.50 9.00"),
+    (315, 20, "BREAD 1 X 3.20 3.20"),
+    (350, 20, "SUBTOTAL 12.20"),
+    (375, 20, "TOTAL RM 12.20"),
+    (400, 20, "CASH RM 20.00"),
+    (425, 20, "CHANGE RM 7.80"),
+]
+RECEIPT_FIELDS = [("vendor", "text"), ("date", "date"), ("address", "text"), ("total", "money")]
+
+INVOICE = [
+    (40, 30, "Acme Widgets Ltd"),
+    (120, 20, "Invoice No: INV-0042"),
+    (150, 20, "Date: 02/01/2024"),
+    (180, 20, "Due date: 01/02/2024"),
+    (260, 20, "Widget 100.00"),
+    (320, 20, "Subtotal 100.00"),
+    (350, 20, "Tax 20.00"),
+    (380, 20, "Total 120.00 EUR"),
+]
+INVOICE_FIELDS = [
+    ("vendor", "text"),
+    ("invoice_number", "identifier"),
+    ("date", "date"),
+    ("due_date", "date"),
+    ("total", "money"),
+    ("currency", "currency"),
+    ("tax", "money"),
+]
+
+
+def test_it_reads_a_receipts_vendor_address_date_and_total() -> None:
+    found = extract_fields(page(RECEIPT), 600, 900, RECEIPT_FIELDS)
+    assert found["vendor"].value == "KEDAI MAJU JAYA SDN BHD"
+    assert found["vendor"].bbox == (40, 30, 40 + CHAR_W * 23, 64)
+    assert (
+        found["address"].value
+        == "NO. 12, JALAN MAWAR 3, TAMAN SERI INDAH, 81100 JOHOR BAHRU, JOHOR."
+    )
+    assert found["address"].bbox == (40, 100, 40 + CHAR_W * 25, 170)
+    assert found["date"].value == "2018-12-25"
+    assert found["date"].raw == "25/12/2018"
+    assert found["total"].value == "12.20"
+    assert found["total"].raw == "RM 12.20"
+    assert found["total"].bbox == (40 + CHAR_W * 6, 375, 40 + CHAR_W * 14, 395)
+    assert all(0 <= f.confidence <= 1 and f.source == "rule" for f in found.values())
+
+
+def test_it_reads_an_invoice_and_does_not_take_the_subtotal_as_the_total() -> None:
+    found = extract_fields(page(INVOICE), 800, 1100, INVOICE_FIELDS)
+    assert {name: f.value for name, f in found.items()} == {
+        "vendor": "Acme Widgets Ltd",
+        "invoice_number": "INV-0042",
+        "date": "2024-01-02",
+        "due_date": "2024-02-01",
+        "total": "120.00",
+        "currency": "EUR",
+        "tax": "20.00",
+    }
+    assert found["invoice_number"].bbox == (40 + CHAR_W * 12, 120, 40 + CHAR_W * 20, 140)
+    assert found["total"].bbox == (40 + CHAR_W * 6, 380, 40 + CHAR_W * 16, 400)
+    # Subtotal + tax = total: the total's evidence is stronger than the vendor's guess.
+    assert found["total"].confidence > found["vendor"].confidence
+
+
+def test_it_groups_words_into_lines_without_line_ids() -> None:
+    words = page(INVOICE, with_line_ids=False)
+    words[1]["top"] += 4  # a word a little off its line's baseline
+    lines = group_lines(list(reversed(words)))
+    assert [line.text for line in lines] == [text for _, _, text in INVOICE]
+    found = extract_fields(words, 800, 1100, INVOICE_FIELDS)
+    assert found["total"].value == "120.00"
+    assert found["invoice_number"].value == "INV-0042"
+
+
+def test_a_total_in_a_column_beside_its_label_is_found() -> None:
+    words = page([(40, 30, "Acme Ltd"), (300, 20, "Subtotal"), (330, 20, "Total")])
+    words += page([(300, 20, "$ 90.00"), (330, 20, "$ 99.00")])
+    for w in words[-4:]:
+        w["left"] += 400
+        w["line"] += 10
+    found = extract_fields(words, 800, 1100, [("total", "money"), ("currency", "currency")])
+    assert found["total"].value == "99.00"
+    assert found["currency"].value == "USD"
+
+
+def test_a_page_without_candidates_gives_nothing() -> None:
+    words = page([(40, 20, "lorem ipsum dolor"), (80, 20, "sit amet")])
+    assert extract_fields(words, 600, 900, INVOICE_FIELDS) == {}
+    assert extract_fields([], 600, 900, INVOICE_FIELDS) == {}
+
+
+def test_a_page_is_extracted_well_under_50_ms() -> None:
+    rows = RECEIPT + [(450 + 25 * i, 20, f"ITEM {i} 1 X 2.{i:02d} 2.{i:02d}") for i in range(60)]
+    words = page(rows)
+    started = time.perf_counter()
+    extract_fields(words, 600, 3000, RECEIPT_FIELDS + INVOICE_FIELDS)
+    assert time.perf_counter() - started < 0.05
+
+
+def test_the_bench_normalises_truth_and_extracted_values_alike() -> None:
+    assert matches("25/12/2018", "2018-12-25", "date")
+    assert matches(279.84, "279.84", "money")
+    assert matches("9.00", "9.00", "money")
+    assert matches(1939.0, "1939.00", "money")
+    assert not matches("9.00", "9.60", "money")
+    assert matches("Coolblue  B.V.", "COOLBLUE B.V.", "text")
+    assert matches("usd", "USD", "currency")
+    assert matches(["Acme Inc", "Beta LLC"], ["beta llc", "ACME INC"], "names")
+    assert not matches(["Acme Inc", "Beta LLC"], ["Acme Inc"], "names")
+    assert normalise("RM 1,234.50", "money") == Decimal("1234.50")
+
+
+def test_the_bench_counts_a_missing_value_as_wrong() -> None:
+    assert not matches("2018-12-25", None, "date")
+    assert not matches(None, None, "date")
+    assert not matches("12.00", "not a number", "money")
