@@ -35,7 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from classification import featurestore, queue, signals
+from classification import featurestore, fieldstore, queue, signals
 from classification.models import (
     Document,
     DocumentType,
@@ -372,6 +372,8 @@ def _apply(document_id: int, route: Route, version: ModelVersion | None = None) 
             transaction.on_commit(
                 lambda: signals.send_routed(document_id, "classified", version.pk)
             )
+            # Its fields, once the type is committed; a failing rule never undoes the routing.
+            transaction.on_commit(lambda: fieldstore.extract_document(document_id), robust=True)
             return "classified"
         auto.delete()
         Document.objects.filter(pk=document_id).update(

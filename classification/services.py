@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from classification import intake, learning, queue, storage
+from classification import fieldstore, intake, learning, queue, storage
 from classification.models import (
     Document,
     DocumentType,
@@ -265,6 +265,7 @@ def assign_type(
                 updated_at=timezone.now(),
             )
             transaction.on_commit(lambda: learning.note_human_label(document_type))
+            _extract_fields(document)
     log.info(
         "document=%s labeled type=%s by=%s%s",
         document.pk,
@@ -273,6 +274,16 @@ def assign_type(
         " (second opinion)" if second_opinion else "",
     )
     return label
+
+
+def _extract_fields(document: Document) -> None:
+    """The rule values of the document's (new) type, so a person's field changes are recorded
+    against what extraction said. A failing rule is logged; the label stands."""
+    try:
+        with transaction.atomic():
+            fieldstore.extract_document(document.pk)
+    except Exception:
+        log.exception("document=%s field extraction failed", document.pk)
 
 
 @dataclass(frozen=True)

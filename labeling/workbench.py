@@ -15,6 +15,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
+from classification import fieldstore
 from classification.models import (
     Document,
     DocumentType,
@@ -152,10 +153,23 @@ def type_choices(
     if not with_fields:
         return choices
     by_type: dict[int, list[FieldRow]] = {}
-    definitions = FieldDefinition.objects.filter(document_type__active=True).order_by(
-        "document_type", "position", "pk"
+    definitions = list(
+        FieldDefinition.objects.filter(document_type__active=True).order_by(
+            "document_type", "position", "pk"
+        )
     )
     current = {v.field_id: v for v in FieldValue.objects.filter(document=document)}
+    # What the rules would extract were the document of each type (a few ms a page and type).
+    pages = fieldstore.first_pages(document)
+    unset: dict[int, list[FieldDefinition]] = {}
+    for definition in definitions:
+        if definition.pk not in current:
+            unset.setdefault(definition.document_type_id, []).append(definition)
+    suggested_fields = {
+        (type_id, name): found
+        for type_id, group in unset.items()
+        for name, found in fieldstore.extract(pages, group).items()
+    }
     posted_type = posted.get("document_type", "") if posted is not None else ""
     for definition in definitions:
         row = FieldRow(definition)
@@ -168,6 +182,11 @@ def type_choices(
             )
             row.bbox = json.dumps(stored.bbox) if stored.bbox else ""
             row.source = _source(stored)
+        elif (definition.document_type_id, definition.name) in suggested_fields:
+            number, value = suggested_fields[(definition.document_type_id, definition.name)]
+            row.value, row.page, row.confidence = value.value, number, value.confidence
+            row.bbox = json.dumps(list(value.bbox)) if value.bbox else ""
+            row.source = "extracted"
         if posted is not None and posted_type == str(definition.document_type_id):
             name = f"field-{definition.name}"
             if name in posted:

@@ -238,10 +238,10 @@ def test_submitting_stores_the_label_fields_and_timing_and_opens_the_next(
         task,
         document_type=str(invoice.pk),
         **{
-            "field-vendor": "ACME Ltd",
+            "field-vendor": "ACME",
             "field-vendor-page": "1",
-            "field-vendor-bbox": "[60, 110, 210, 140]",
-            "field-total": "",
+            "field-vendor-bbox": "[60, 110, 140, 140]",
+            "field-invoice_number": "4711",
         },
     )
     assert response.status_code == 302
@@ -249,16 +249,23 @@ def test_submitting_stores_the_label_fields_and_timing_and_opens_the_next(
     label = Label.objects.get(document=task.document)
     assert (label.provenance, label.labeled_by, label.document_type) == ("human", labeler, invoice)
     assert label.seconds_spent is not None and label.seconds_spent >= 0
-    value = FieldValue.objects.get(document=task.document)
-    assert (value.field.name, value.value, value.page_number, value.bbox, value.source) == (
-        "vendor",
-        "ACME Ltd",
+    # The label stored what the rules read ("ACME Ltd", "4711", "99.00"); the person changed
+    # the vendor (a correction, with the picked words' box) and kept the number (no record).
+    value = FieldValue.objects.get(document=task.document, field__name="vendor")
+    assert (value.value, value.page_number, value.bbox, value.source) == (
+        "ACME",
         1,
-        [60.0, 110.0, 210.0, 140.0],
+        [60.0, 110.0, 140.0, 140.0],
         "human",
     )
+    kept = FieldValue.objects.get(document=task.document, field__name="invoice_number")
+    assert (kept.value, kept.source) == ("4711", "rule")
     correction = FieldCorrection.objects.get(label=label)
-    assert (correction.before, correction.after, correction.page_number) == ("", "ACME Ltd", 1)
+    assert (correction.field.name, correction.before, correction.after) == (
+        "vendor",
+        "ACME Ltd",
+        "ACME",
+    )
     task.refresh_from_db()
     assert task.state == Task.State.DONE and task.label == label
     following.refresh_from_db()
@@ -350,7 +357,7 @@ def test_a_field_that_breaks_its_pattern_is_refused(client_for, labeler) -> None
     assert not Label.objects.exists()
     accepted = _submit(client, task, document_type=invoice, **{"field-invoice_number": "4711"})
     assert accepted.status_code == 302
-    assert FieldValue.objects.get().value == "4711"
+    assert FieldValue.objects.get(field__name="invoice_number").value == "4711"
 
 
 def test_fields_of_another_type_are_ignored(client_for, labeler) -> None:
@@ -377,7 +384,8 @@ def test_a_second_opinion_stores_only_the_type(client_for, labeler, second_label
     )
     assert response.status_code == 302
     second = Label.objects.get(document=document, labeled_by=second_labeler)
-    assert second.second_opinion and not FieldValue.objects.exists()
+    assert second.second_opinion
+    assert not FieldValue.objects.filter(source=FieldValue.Source.HUMAN).exists()
 
 
 def test_another_labelers_task_is_a_404_and_cannot_be_submitted(

@@ -1,0 +1,86 @@
+"""Fields extracted into the product: when a document's type becomes known (a person's label
+or an auto-accept), the rule values are stored; people's values are never overwritten, and a
+person's correction is recorded against what extraction said."""
+
+from __future__ import annotations
+
+import pytest
+
+from classification import fieldstore, learning, services
+from classification.models import (
+    Document,
+    DocumentType,
+    FieldCorrection,
+    FieldDefinition,
+    FieldValue,
+)
+from labeling import queue
+from tests.test_learning import test_types  # noqa: F401  (a fixture `fake` needs)
+from tests.test_routing import fake  # noqa: F401  (a fixture)
+from tests.workbench_documents import review_task, waiting_document
+
+pytestmark = pytest.mark.django_db
+
+INVOICE = ["ACME Trading Ltd", "Invoice No: INV-0042", "Date: 02/01/2024", "Total 120.00 EUR"]
+
+
+def _values(document) -> dict[str, tuple[str, str]]:
+    return {v.field.name: (v.value, v.source) for v in FieldValue.objects.filter(document=document)}
+
+
+def test_a_label_stores_the_rule_values_of_its_type(labeler) -> None:
+    document = waiting_document("inv.png", INVOICE)
+    services.assign_type(document, DocumentType.objects.get(name="invoice"), labeler)
+    values = _values(document)
+    assert values["invoice_number"] == ("INV-0042", "rule")
+    assert values["date"] == ("2024-01-02", "rule")
+    assert values["total"] == ("120.00", "rule")
+    stored = FieldValue.objects.get(document=document, field__name="total")
+    assert stored.page_number == 1 and stored.bbox and stored.confidence is not None
+
+
+def test_a_persons_value_stays_and_rule_values_follow_the_type(labeler) -> None:
+    document = waiting_document("inv2.png", INVOICE)
+    invoice = DocumentType.objects.get(name="invoice")
+    label = services.assign_type(document, invoice, labeler)
+    number = FieldDefinition.objects.get(document_type=invoice, name="invoice_number")
+    services.correct_fields(document, label, labeler, {number: services.FieldInput("INV-42")})
+    assert fieldstore.extract_document(document.pk) >= 1  # run again: safe
+    assert _values(document)["invoice_number"] == ("INV-42", "human")
+    # Relabeled as a receipt: the invoice's rule values go, the person's value stays.
+    services.assign_type(document, DocumentType.objects.get(name="receipt"), labeler)
+    names = {name for name, (_, source) in _values(document).items() if source == "rule"}
+    assert names <= {f.name for f in FieldDefinition.objects.filter(document_type__name="receipt")}
+    assert _values(document)["invoice_number"] == ("INV-42", "human")
+
+
+def test_a_workbench_correction_is_recorded_against_the_extracted_value(labeler) -> None:
+    document = review_task("inv3.png", INVOICE).document
+    task = queue.claim_next(labeler)
+    assert task is not None and task.document_id == document.pk
+    invoice = DocumentType.objects.get(name="invoice")
+    total = FieldDefinition.objects.get(document_type=invoice, name="total")
+    queue.submit(task.pk, labeler, invoice, {total: services.FieldInput("121.00")})
+    correction = FieldCorrection.objects.get(field=total)
+    assert (correction.before, correction.after) == ("120.00", "121.00")
+    assert _values(document)["total"] == ("121.00", "human")
+
+
+def test_a_document_without_a_type_or_schema_stores_nothing(labeler) -> None:
+    document = waiting_document("other.png", INVOICE)
+    assert fieldstore.extract_document(document.pk) == 0
+    services.assign_type(document, DocumentType.objects.get(name="letter"), labeler)
+    assert not FieldValue.objects.filter(document=document).exists()
+
+
+@pytest.mark.usefixtures("fake")
+def test_an_auto_accepted_document_gets_its_fields(
+    settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.DOCSITE_COLD_START_LABELS = 0
+    document = waiting_document("auto.png", INVOICE)
+    with django_capture_on_commit_callbacks(execute=True):
+        learning.classify_document(document.pk)
+    document.refresh_from_db()
+    assert document.status == Document.Status.CLASSIFIED
+    assert _values(document)["total"] == ("120.00", "rule")
