@@ -300,7 +300,9 @@ def correct_fields(
     document: Document, label: Label, user: User, values: dict[FieldDefinition, FieldInput]
 ) -> list[FieldCorrection]:
     """Store the fields a person set with ``label``; each changed one is recorded with its
-    value before and after. Unchanged values are left as they were (source included)."""
+    value before and after. An unchanged value stays as it was (source included), unless the
+    person picked it on the page somewhere else than stored: then it is theirs (source human,
+    their box), with no correction recorded since the value did not change."""
     corrections = []
     with transaction.atomic():
         current = {v.field_id: v for v in FieldValue.objects.filter(document=document)}
@@ -310,7 +312,11 @@ def correct_fields(
             existing = current.get(field.pk)
             before = existing.value if existing else ""
             after = given.value.strip()
-            if after == before:
+            if after == before and (
+                existing is None
+                or given.bbox is None
+                or (given.bbox == existing.bbox and given.page_number == existing.page_number)
+            ):
                 continue
             FieldValue.objects.update_or_create(
                 document=document,
@@ -325,6 +331,8 @@ def correct_fields(
                     "updated_by": cast(AuthUser, user) if user.is_authenticated else None,
                 },
             )
+            if after == before:
+                continue
             corrections.append(
                 FieldCorrection.objects.create(
                     label=label,

@@ -84,3 +84,21 @@ def test_an_auto_accepted_document_gets_its_fields(
     document.refresh_from_db()
     assert document.status == Document.Status.CLASSIFIED
     assert _values(document)["total"] == ("120.00", "rule")
+
+
+def test_the_same_value_picked_elsewhere_becomes_the_persons_without_a_correction(
+    labeler,
+) -> None:
+    document = waiting_document("inv4.png", INVOICE)
+    invoice = DocumentType.objects.get(name="invoice")
+    label = services.assign_type(document, invoice, labeler)
+    total = FieldDefinition.objects.get(document_type=invoice, name="total")
+    stored = FieldValue.objects.get(document=document, field=total)
+    assert stored.bbox is not None
+    same = services.FieldInput("120.00", page_number=1, bbox=list(stored.bbox))
+    assert services.correct_fields(document, label, labeler, {total: same}) == []
+    assert FieldValue.objects.get(pk=stored.pk).source == "rule"
+    elsewhere = services.FieldInput("120.00", page_number=1, bbox=[1.0, 2.0, 30.0, 12.0])
+    assert services.correct_fields(document, label, labeler, {total: elsewhere}) == []
+    moved = FieldValue.objects.get(pk=stored.pk)
+    assert (moved.value, moved.source, moved.bbox) == ("120.00", "human", [1.0, 2.0, 30.0, 12.0])
