@@ -18,6 +18,7 @@ only, OCR excluded) and the arguments.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import statistics
@@ -37,24 +38,13 @@ from classification.extraction.fields import extract_fields  # noqa: E402
 
 log = logging.getLogger("bench.extract")
 
-# The seeded schemas (classification/migrations), as (name, kind).
+# The seeded schemas, as (name, kind): read from the migration that seeds them, so the bench
+# measures exactly the fields a new deployment has.
 SCHEMAS: dict[str, list[tuple[str, str]]] = {
-    "invoice": [
-        ("vendor", "text"),
-        ("invoice_number", "identifier"),
-        ("date", "date"),
-        ("due_date", "date"),
-        ("total", "money"),
-        ("currency", "currency"),
-        ("tax", "money"),
-    ],
-    "receipt": [("vendor", "text"), ("date", "date"), ("address", "text"), ("total", "money")],
-    "contract": [
-        ("parties", "names"),
-        ("effective_date", "date"),
-        ("jurisdiction", "text"),
-        ("term", "text"),
-    ],
+    type_name: [(name, kind) for name, _label, kind, _required in fields]
+    for type_name, fields in importlib.import_module(
+        "classification.migrations.0005_seed_field_schemas"
+    ).SEED_FIELDS.items()
 }
 
 

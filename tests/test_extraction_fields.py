@@ -6,7 +6,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from bench.extract import matches, normalise
+from bench.extract import SCHEMAS, matches, normalise
 from classification.extraction.fields import extract_fields, group_lines
 
 CHAR_W = 12
@@ -49,7 +49,7 @@ RECEIPT = [
     (400, 20, "CASH RM 20.00"),
     (425, 20, "CHANGE RM 7.80"),
 ]
-RECEIPT_FIELDS = [("vendor", "text"), ("date", "date"), ("address", "text"), ("total", "money")]
+RECEIPT_FIELDS = SCHEMAS["receipt"]
 
 INVOICE = [
     (40, 30, "Acme Widgets Ltd"),
@@ -61,15 +61,7 @@ INVOICE = [
     (350, 20, "Tax 20.00"),
     (380, 20, "Total 120.00 EUR"),
 ]
-INVOICE_FIELDS = [
-    ("vendor", "text"),
-    ("invoice_number", "identifier"),
-    ("date", "date"),
-    ("due_date", "date"),
-    ("total", "money"),
-    ("currency", "currency"),
-    ("tax", "money"),
-]
+INVOICE_FIELDS = SCHEMAS["invoice"]
 
 
 def test_it_reads_a_receipts_vendor_address_date_and_total() -> None:
