@@ -150,3 +150,30 @@ def test_the_bench_counts_a_missing_value_as_wrong() -> None:
     assert not matches("2018-12-25", None, "date")
     assert not matches(None, None, "date")
     assert not matches("12.00", "not a number", "money")
+
+
+def test_cash_less_change_picks_the_total_among_rivals() -> None:
+    rows = [
+        (30, 34, "KEDAI MAJU JAYA"),
+        (100, 20, "TOTAL RM 30.91"),
+        (125, 20, "TOTAL ROUNDED RM 30.90"),
+        (150, 20, "TOTAL QTY 2"),
+        (175, 20, "TOTAL AMOUNT RM 39.90"),
+        (200, 20, "CASH RM 50.00"),
+        (225, 20, "CHANGE RM 19.10"),
+    ]
+    found = extract_fields(page(rows), 600, 800, RECEIPT_FIELDS)
+    assert found["total"].value == "30.90"
+
+
+def test_a_vendor_name_wrapped_onto_two_lines_is_joined_and_its_suffix_repaired() -> None:
+    rows = [
+        (30, 34, "AIK HUAT HARDWARE (SETIA"),
+        (70, 34, "ALAM) SON BHD"),
+        (110, 20, "NO. 12, JALAN MAWAR 3,"),
+        (135, 20, "81100 JOHOR BAHRU, JOHOR."),
+        (160, 20, "Company Reg No. 12345-X"),
+    ]
+    found = extract_fields(page(rows), 600, 800, RECEIPT_FIELDS)
+    assert found["vendor"].value == "AIK HUAT HARDWARE (SETIA ALAM) SDN BHD"
+    assert found["address"].value == "NO. 12, JALAN MAWAR 3, 81100 JOHOR BAHRU, JOHOR."

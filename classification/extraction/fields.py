@@ -265,6 +265,18 @@ def _page_currency(lines: list[Line]) -> tuple[str, Box | None, str] | None:
     return code, *where[code]
 
 
+_CASH = re.compile(r"(?i)\b(?:cash|tender\w*|paid|payment|received)\b")
+_CHANGE = re.compile(r"(?i)\b(?:change|baki)\b")
+
+
+def _paid_totals(lines: list[Line], hint: str | None) -> set[Decimal]:
+    """Totals implied by what was handed over less the change given back."""
+    cash = {a.money.amount for a in _keyword_amounts(lines, _CASH, hint)}
+    change = {a.money.amount for a in _keyword_amounts(lines, _CHANGE, hint)}
+    change |= {Decimal(0)} if any(_CHANGE.search(line.text) for line in lines) else set()
+    return {c - g for c in cash for g in change if c - g > 0}
+
+
 def _extract_total(
     lines: list[Line], height: int, hint: str | None
 ) -> tuple[Extracted, _Amount] | None:
@@ -285,8 +297,20 @@ def _extract_total(
     subtotals = {a.money.amount for a in _keyword_amounts(lines, _SUBTOTAL, hint)}
     taxes = {a.money.amount for a in _keyword_amounts(lines, _TAX, hint)}
     sums = {s + t for s in subtotals for t in taxes}
+    paid = _paid_totals(lines, hint)
+    seen = Counter(m.amount for line in lines for m in find_amounts(line.text, currency_hint=hint))
     scored = [
-        ((key[0] + 1.5 * (a.money.amount in sums), *key[1:]), a, rank)
+        (
+            (
+                key[0]
+                + 1.5 * (a.money.amount in sums)
+                + 2.5 * (a.money.amount in paid)
+                + 0.6 * min(seen[a.money.amount] - 1, 2),
+                *key[1:],
+            ),
+            a,
+            rank,
+        )
         for key, a, rank in candidates
     ]
     scored.sort(key=lambda c: c[0], reverse=True)
@@ -384,7 +408,7 @@ _COMPANY = re.compile(
 )
 _CONTACT = re.compile(
     r"(?i)\b(?:tel|phone|fax|h/p|hp|mobile|gst|sst|co\.?\s*reg|reg\w*|roc|email|e-mail|www|"
-    r"http|website|company\s+no)\b|@|\(\s*\d{4,}"
+    r"http|website|c[o0][mn]pany\s+(?:\w+\s+)?no)\b|@|\(\s*\d{4,}"
 )
 _ADDRESS = re.compile(
     r"(?i)\b(?:jalan|jln|lorong|persiaran|road|rd|street|st|avenue|ave|lane|taman|tmn|lot|no|"
@@ -438,8 +462,27 @@ def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
     if i is None:
         return None
     line = lines[i]
-    conf = _confidence(0.35, 0.25 * bool(_COMPANY.search(line.text)), 0.1 * (i < 3))
-    return Extracted(line.text, line.text, line.bbox(), conf)
+    chosen = [line]
+    text = line.text
+    nxt = lines[i + 1] if i + 1 < len(lines) else None
+    if (
+        nxt is not None
+        and (text.rstrip().endswith(("&", "-", ",")) or text.count("(") > text.count(")"))
+        and _plain_text(nxt)
+    ):
+        chosen.append(nxt)  # a long name wraps onto a second line
+        text = f"{text} {nxt.text}"
+    text = _fix_company_suffix(text)
+    conf = _confidence(0.35, 0.25 * bool(_COMPANY.search(text)), 0.1 * (i < 3))
+    return Extracted(text, line.text, _union(w for ln in chosen for w in ln.words), conf)
+
+
+_MISREAD_SUFFIX = re.compile(r"\b(?:S[O0]N|5DN|SDM)(\.?\s*BH[DO0])\b\.?")
+
+
+def _fix_company_suffix(text: str) -> str:
+    """Common OCR misreadings of the Malaysian company suffix "SDN BHD"."""
+    return _MISREAD_SUFFIX.sub(lambda m: "SDN" + m[1][:-1] + "D", text)
 
 
 def _extract_address(lines: list[Line], height: int) -> Extracted | None:
@@ -448,15 +491,24 @@ def _extract_address(lines: list[Line], height: int) -> Extracted | None:
     chosen: list[Line] = []
     for line in lines[start : start + 8]:
         text = line.text
+        place = _ADDRESS.search(text)
         stop = (
-            _CONTACT.search(text) or find_dates(text) or find_amounts(text) or _HEADINGS.match(text)
+            _CONTACT.search(text)
+            or find_dates(text)
+            or (find_amounts(text) and not (place and re.search(r",\s*$", text)))
+            or _HEADINGS.match(text)
         )
         if stop:
             if chosen:
                 break
             continue  # a registration number between the name and the address
-        if _ADDRESS.search(text) or (chosen and text.rstrip().endswith(",")):
+        if place or (
+            chosen and (text.rstrip().endswith(",") or chosen[-1].text.rstrip().endswith(","))
+        ):
             chosen.append(line)
+        elif chosen and re.fullmatch(r"\(.*\)", text.strip()):
+            chosen.append(line)  # a branch name in brackets closes the address
+            break
         elif chosen:
             break
         if len(chosen) == 5:
