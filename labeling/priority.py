@@ -80,7 +80,7 @@ def score(probabilities: Sequence[float] | None, key: str, name: str | None = No
     """The stored priority of a review task (higher first); ``key`` seeds ``random``."""
     name = name or strategy()
     if name == "random":
-        return _uniform(key)
+        return uniform("priority", key)
     probs = sorted((float(p) for p in probabilities or ()), reverse=True)
     if len(probs) < 2:
         return UNKNOWN
@@ -94,8 +94,10 @@ def score(probabilities: Sequence[float] | None, key: str, name: str | None = No
     raise ValueError(f"unknown queue strategy {name!r}")
 
 
-def _uniform(key: str) -> float:
-    digest = hashlib.sha256(f"priority:{key}".encode()).digest()
+def uniform(purpose: str, key: str) -> float:
+    """A number in [0, 1) fixed by ``purpose`` and ``key`` (e.g. a content hash): a draw that
+    comes out the same when a task runs twice, uniform across keys."""
+    digest = hashlib.sha256(f"{purpose}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
 

@@ -12,7 +12,6 @@ the same instant get different documents.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +40,10 @@ log = logging.getLogger(__name__)
 
 User = AbstractBaseUser | AnonymousUser
 CLAIM_ATTEMPTS = 3
+# What a task's claim fields hold when nobody has it.
+UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claimed_at": None, "lease_until": None}
+# A task nobody should do any more (its document was settled another way).
+CANCEL: dict[str, Any] = {"state": Task.State.CANCELLED, "claimed_by": None, "lease_until": None}
 
 
 class QueueError(Exception):
@@ -57,10 +60,9 @@ def _uid(user: User) -> int:
 
 
 def _draw(document: Document, purpose: str) -> float:
-    """A uniform number in [0, 1) fixed by the document's content and the purpose, so a task
-    run twice draws the same and the sampled share is exact in expectation."""
-    digest = hashlib.sha256(f"{purpose}:{document.sha256}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    """The document's draw for a sample (QA, overlap): fixed by its content, so a task run
+    twice draws the same and the sampled share is exact in expectation."""
+    return priority.uniform(purpose, document.sha256)
 
 
 def _latest_prediction(document_id: int) -> Prediction | None:
@@ -129,7 +131,7 @@ def maybe_enqueue_check(document: Document) -> Task | None:
 
 def _cancel_open(document: Document, *kinds: str) -> int:
     return Task.objects.filter(document=document, kind__in=kinds, state=Task.State.OPEN).update(
-        state=Task.State.CANCELLED, claimed_by=None, lease_until=None
+        **CANCEL
     )
 
 
@@ -149,7 +151,7 @@ def sync() -> dict[str, int]:
     cancelled = (
         Task.objects.filter(kind=Task.Kind.REVIEW, state=Task.State.OPEN)
         .exclude(document__status=Document.Status.NEEDS_REVIEW)
-        .update(state=Task.State.CANCELLED, claimed_by=None, lease_until=None)
+        .update(**CANCEL)
     )
     return {"created": created, "cancelled": cancelled}
 
@@ -207,19 +209,25 @@ def claim_next(user: User, now: datetime | None = None) -> Task | None:
             cold = not (learning.has_active_model() and learning.cold_start_status().ready)
         candidates = [priority.Candidate(*row) for row in rows]
         for task_id in priority.rerank(candidates, _recently_served(now), cold):
-            taken = (
-                Task.objects.filter(pk=task_id)
-                .filter(_free(user, now))
-                .update(claimed_by_id=user.pk, claimed_at=now, lease_until=now + lease())
-            )
-            if not taken:
-                continue  # another labeler got it first
-            task = Task.objects.select_related("document").get(pk=task_id)
-            if _settled(task):
-                continue
-            log.info("task=%s claimed by=%s", task_id, user.pk)
-            return task
+            task = _take(task_id, user, now)
+            if task is not None:
+                log.info("task=%s claimed by=%s", task_id, user.pk)
+                return task
     return None
+
+
+def _take(task_id: int, user: User, now: datetime) -> Task | None:
+    """Claim the task for ``user`` with the one conditional UPDATE (still free?); None when
+    another labeler got it first, or when its document no longer waits for a person."""
+    taken = (
+        Task.objects.filter(pk=task_id)
+        .filter(_free(user, now))
+        .update(claimed_by_id=user.pk, claimed_at=now, lease_until=now + lease())
+    )
+    if not taken:
+        return None
+    task = Task.objects.select_related("document").get(pk=task_id)
+    return None if _settled(task) else task
 
 
 def claim_document(document_id: int, user: User, now: datetime | None = None) -> Task | None:
@@ -238,20 +246,11 @@ def claim_document(document_id: int, user: User, now: datetime | None = None) ->
     if candidate is None:
         return None
     with transaction.atomic():
-        taken = (
-            Task.objects.filter(pk=candidate)
-            .filter(_free(user, now))
-            .update(claimed_by_id=user.pk, claimed_at=now, lease_until=now + lease())
-        )
-        if not taken:
+        task = _take(candidate, user, now)
+        if task is None:
             return None
         if held is not None:
-            Task.objects.filter(pk=held.pk, claimed_by_id=user.pk).update(
-                claimed_by=None, claimed_at=None, lease_until=None
-            )
-    task = Task.objects.select_related("document").get(pk=candidate)
-    if _settled(task):
-        return None
+            Task.objects.filter(pk=held.pk, claimed_by_id=user.pk).update(**UNCLAIMED)
     log.info("task=%s claimed by=%s (asked for document=%s)", task.pk, user.pk, document_id)
     return task
 
@@ -261,9 +260,7 @@ def _settled(task: Task) -> bool:
     accepted before the routing signal arrived): cancel it rather than serve it."""
     if task.kind != Task.Kind.REVIEW or task.document.status == Document.Status.NEEDS_REVIEW:
         return False
-    Task.objects.filter(pk=task.pk, state=Task.State.OPEN).update(
-        state=Task.State.CANCELLED, claimed_by=None, lease_until=None
-    )
+    Task.objects.filter(pk=task.pk, state=Task.State.OPEN).update(**CANCEL)
     log.info("task=%s cancelled: document=%s is settled", task.pk, task.document_id)
     return True
 
@@ -300,7 +297,7 @@ def _mine(task_id: int, user: User, now: datetime) -> Task:
 def release(task_id: int, user: User) -> None:
     """Give the task back to the queue untouched."""
     updated = Task.objects.filter(pk=task_id, state=Task.State.OPEN, claimed_by_id=user.pk).update(
-        claimed_by=None, claimed_at=None, lease_until=None
+        **UNCLAIMED
     )
     if not updated:
         raise QueueError("This document is not yours to release.")
@@ -322,7 +319,7 @@ def skip(
             note=note[:200],
             seconds_spent=_seconds(task, now),
         )
-        Task.objects.filter(pk=task.pk).update(claimed_by=None, claimed_at=None, lease_until=None)
+        Task.objects.filter(pk=task.pk).update(**UNCLAIMED)
     log.info("task=%s skipped by=%s reason=%s", task_id, user.pk, reason)
     return made
 
