@@ -360,10 +360,7 @@ def summarise(seeds: list[int], reports: list[dict[str, Any]]) -> dict[str, Any]
             "n_test": len(truth),
             "ece": round(calibration.ece(probs, truth), 4),
             "ece_before_calibration": round(calibration.ece(raw, truth), 4),
-            "auto_accept_rate": round(float(accepted.mean()), 4),
-            "auto_accept_precision": (
-                round(float(correct[accepted].mean()), 4) if accepted.any() else None
-            ),
+            **calibration.acceptance_figures(accepted, correct),
         },
     }
 

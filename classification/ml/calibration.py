@@ -158,6 +158,11 @@ def auto_accept_figures(
     """Share of items routing would accept, and the precision among them (None when none)."""
     accepted = auto_accept(probs, classes, thresholds_)
     correct = probs.argmax(axis=1) == labels if len(labels) else np.zeros(0, dtype=bool)
+    return acceptance_figures(accepted, correct)
+
+
+def acceptance_figures(accepted: np.ndarray, correct: np.ndarray) -> dict[str, float | None]:
+    """``auto_accept_rate`` and ``auto_accept_precision`` from per-item booleans."""
     return {
         "auto_accept_rate": round(float(accepted.mean()), 4) if len(accepted) else 0.0,
         "auto_accept_precision": (
