@@ -270,6 +270,23 @@ class FieldDefinition(models.Model):
     pattern = models.CharField(
         max_length=200, blank=True, help_text="Optional regular expression the value must match"
     )
+    min_value = models.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Optional lowest allowed amount or percentage",
+    )
+    max_value = models.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Optional highest allowed amount or percentage",
+    )
+    not_in_future = models.BooleanField(
+        default=False, help_text="A date field's value may not lie after today"
+    )
     position = models.PositiveIntegerField(default=0, help_text="Order in the fields panel")
 
     class Meta:
@@ -331,3 +348,32 @@ class FieldCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field_id}: {self.before!r} -> {self.after!r}"
+
+
+class FieldMemory(models.Model):
+    """What a person's correction taught about one field in one layout or vendor: the next
+    documents with the same fingerprint look for the field there first."""
+
+    field = models.ForeignKey(FieldDefinition, on_delete=models.CASCADE, related_name="memories")
+    # Identifies the vendor or layout, e.g. a hash of the header words.
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    # What finds the field again: anchor words, their offsets, the relative position on the page.
+    anchor = models.JSONField(default=dict)
+    example = models.TextField(blank=True, help_text="The value the person gave")
+    source_document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uses = models.PositiveIntegerField(default=0, help_text="Documents it was applied to")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["field", "fingerprint"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["field", "fingerprint"], name="unique_memory_per_layout"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field}@{self.fingerprint[:12]}"
