@@ -108,6 +108,7 @@ def evaluate(
         "accuracy": metrics["accuracy"],
         "macro_f1": metrics["macro_f1"],
         "ece": round(calibration.ece(probs, truth), 4),
+        "ece_noise_floor": calibration.ece_noise_floor(probs),
         **calibration.auto_accept_figures(probs, truth, classes, thresholds),
     }
 
@@ -359,6 +360,7 @@ def summarise(seeds: list[int], reports: list[dict[str, Any]]) -> dict[str, Any]
         "pooled": {
             "n_test": len(truth),
             "ece": round(calibration.ece(probs, truth), 4),
+            "ece_noise_floor": calibration.ece_noise_floor(probs),
             "ece_before_calibration": round(calibration.ece(raw, truth), 4),
             **calibration.acceptance_figures(accepted, correct),
         },

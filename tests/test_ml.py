@@ -88,6 +88,23 @@ def test_ece_matches_a_hand_computed_value() -> None:
     assert len(bins) == calibration.ECE_BINS and sum(b["count"] for b in bins) == 4
 
 
+def test_the_ece_noise_floor_shrinks_with_more_items_and_sits_under_a_miscalibrated_model() -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(4000, 4)) * 2.0
+    probs = calibration.softmax(logits)
+    labels = np.array([rng.choice(4, p=p) for p in probs])
+    small = calibration.ece_noise_floor(probs[:190])
+    large = calibration.ece_noise_floor(probs)
+    # The floor falls roughly as one over the square root of the number of items.
+    assert 0.02 < small["mean"] < 0.08 and small["mean"] < small["p95"]
+    assert large["mean"] < small["mean"] / 3
+    # A calibrated model measures near its floor; an overconfident one far above it.
+    assert calibration.ece(probs, labels) < large["p95"] * 1.5
+    sharp = calibration.softmax(logits * 3.0)
+    assert calibration.ece(sharp, labels) > 3 * calibration.ece_noise_floor(sharp)["p95"]
+    assert calibration.ece_noise_floor(np.zeros((0, 4))) == {"mean": 0.0, "p95": 0.0}
+
+
 def test_temperature_scaling_recovers_an_overconfident_scale() -> None:
     rng = np.random.default_rng(0)
     true_logits = rng.normal(size=(2000, 4)) * 1.5
