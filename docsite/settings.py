@@ -48,8 +48,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_q",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "classification",
     "labeling",
+    "docsite.api",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +137,51 @@ STATIC_ROOT.mkdir(exist_ok=True)
 # Whitenoise serves straight from the finders, so `make run` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- REST API (docs/api.md) ---------------------------------------------------------------------
+# Requests per API token (or per signed-in user) and per address for anonymous callers, in DRF's
+# "N/second|minute|hour|day" form.
+DOCSITE_API_RATE = env_str("DOCSITE_API_RATE", "1200/minute")
+DOCSITE_API_ANON_RATE = env_str("DOCSITE_API_ANON_RATE", "60/minute")
+# How long an Idempotency-Key is remembered.
+DOCSITE_API_IDEMPOTENCY_HOURS = env_int("DOCSITE_API_IDEMPOTENCY_HOURS", 24, minimum=1)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "docsite.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["docsite.api.permissions.HasRole"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "docsite.api.throttling.TokenRateThrottle",
+        "docsite.api.throttling.AnonymousRateThrottle",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "docsite.api.pagination.NewestFirst",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "docsite.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Docsite API",
+    "DESCRIPTION": "Upload documents, read their types and fields, label them, drive the review "
+    "queue and the model versions, and subscribe to webhooks. Errors always have the body "
+    '`{"error": {"code": ..., "message": ..., "details": ...}}`. See docs/api.md.',
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
 
 # Uploaded originals and rendered pages. Never served as public media: a view checks
 # permissions and streams the file.

@@ -1,11 +1,23 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views.defaults import server_error
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("review/", include("labeling.urls")),
+    path("", include("docsite.api.urls")),
     path("", include("classification.urls")),
 ]
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    """The API's error format under /api/, the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        from docsite.api.errors import server_error_body
+
+        return JsonResponse(server_error_body(), status=500)
+    return server_error(request)

@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
+from rest_framework.test import APIClient
 
 from docsite import roles
+from docsite.api import tokens
 
 
 @pytest.fixture(autouse=True)
@@ -77,3 +79,18 @@ def media_files(settings: object) -> Callable[[], list[Path]]:
         return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
     return list_files
+
+
+@pytest.fixture
+def api_client_for() -> Callable[[User], APIClient]:
+    """An API client sending a fresh token of ``user`` (``client.token`` is the stored one)."""
+
+    def make(user: User) -> APIClient:
+        token, key = tokens.create(user, "tests")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        client.token = token  # type: ignore[attr-defined]
+        client.key = key  # type: ignore[attr-defined]
+        return client
+
+    return make
