@@ -2,6 +2,9 @@
 
 Pages are rendered one after another (PDFium is single-threaded) and OCR'd in a thread pool:
 each Tesseract is a separate single-threaded process, so threads are enough to use every core.
+A born-digital PDF page is not OCR'd: its own text layer gives the words, exact and in a few
+milliseconds (``rendering.usable_text_layer``); such a page's words have confidence 100, so its
+``mean_confidence`` is 100, and its ``ocr_seconds`` is the time spent reading the text layer.
 """
 
 from __future__ import annotations
@@ -10,12 +13,12 @@ import logging
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 
 from django.conf import settings
-from PIL import Image
 
-from classification import learning, ocr, rendering, services, storage
+from classification import learning, ocr, rendering, services, signals, storage
 from classification.models import Document
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,7 @@ def process_document(document_id: int) -> str:
         seconds,
     )
     classify(document_id)
+    signals.send_document_changed(document_id, "processed")
     return "done"
 
 
@@ -82,35 +86,56 @@ def _render_and_ocr(document: Document) -> list[services.PageResult]:
     results: list[services.PageResult] = []
     pending: deque[Future[services.PageResult]] = deque()
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="ocr") as pool:
-        pages = rendering.iter_page_images(data, document.mime_type, options)
-        number = 0
+        pages = rendering.iter_pages(data, document.mime_type, options)
+        number = from_text_layer = 0
         while True:
             render_started = time.perf_counter()
-            image = next(pages, None)
-            if image is None:
+            page = next(pages, None)
+            if page is None:
                 break
             number += 1
-            render_seconds = time.perf_counter() - render_started
+            render_seconds = time.perf_counter() - render_started - page.text_seconds
+            from_text_layer += page.text_layer is not None
             pending.append(
-                pool.submit(_ocr_and_store, document.sha256, number, image, render_seconds)
+                pool.submit(_ocr_and_store, document.sha256, number, page, render_seconds)
             )
             # Bound the rendered pages held in memory while Tesseract catches up.
             while len(pending) >= 2 * parallel:
                 results.append(pending.popleft().result())
         results.extend(future.result() for future in pending)
+    log.info(
+        "document=%s step=text pages=%d text_layer=%d ocr=%d",
+        document.pk,
+        number,
+        from_text_layer,
+        number - from_text_layer,
+    )
     return results
 
 
-def _ocr_and_store(
-    sha256: str, number: int, image: Image.Image, render_seconds: float
-) -> services.PageResult:
-    ocr_image = rendering.prepare_for_ocr(image, settings.DOCSITE_OCR_MIN_SIDE)
+def _read_text(page: rendering.RenderedPage) -> tuple[ocr.OcrResult, int]:
+    """The page's words, from its text layer or from Tesseract, and the width of the image
+    their boxes refer to."""
+    layer = page.text_layer
+    if layer is not None:
+        confidence = 100.0 if layer.words else None
+        return ocr.OcrResult(layer.words, layer.text, confidence, page.text_seconds), layer.width
+    ocr_image = rendering.prepare_for_ocr(page.image, settings.DOCSITE_OCR_MIN_SIDE)
     result = ocr.recognise(
         ocr_image, lang=settings.DOCSITE_OCR_LANG, timeout=settings.DOCSITE_OCR_TIMEOUT
     )
+    # A PDF page whose text layer was not good enough still cost the time to read it.
+    return replace(result, seconds=result.seconds + page.text_seconds), ocr_image.width
+
+
+def _ocr_and_store(
+    sha256: str, number: int, page: rendering.RenderedPage, render_seconds: float
+) -> services.PageResult:
+    result, words_width = _read_text(page)
+    image = page.image
     save_started = time.perf_counter()
     stored = rendering.fit_within(image, settings.DOCSITE_PAGE_MAX_SIDE)
-    scale = stored.width / ocr_image.width
+    scale = stored.width / words_width
     folder = storage.page_dir(sha256)
     page_bytes, extension = rendering.encode_page(stored)
     image_path = f"{folder}/page-{number:04d}.{extension}"

@@ -24,6 +24,46 @@ class RenderOptions:
     max_pages: int
 
 
+@dataclass(frozen=True)
+class RenderedPage:
+    image: Image.Image
+    # A born-digital PDF page's own words (boxes in ``image``'s pixels) when they can stand in
+    # for OCR (``usable_text_layer``); None: OCR the image.
+    text_layer: pdf.TextLayer | None
+    text_seconds: float = 0.0  # spent reading the text layer, used or not
+
+
+# A PDF page's text layer replaces OCR when it holds at least this many letters and digits,
+# when nearly all of its characters map to real Unicode (a font without a usable ToUnicode map
+# gives private-use or replacement characters: garbage), and unless it is a scan carrying a
+# little text (a stamped header or page number over a page-sized image).
+MIN_TEXT_ALNUM = 20
+MAX_UNMAPPED_SHARE = 0.05
+SCAN_COVER, SCAN_MIN_ALNUM = 0.5, 200
+
+
+def usable_text_layer(layer: pdf.TextLayer) -> bool:
+    """Whether a PDF page's own text is worth more than OCR of its image."""
+    if layer.alnum < MIN_TEXT_ALNUM or layer.unmapped > MAX_UNMAPPED_SHARE * layer.chars:
+        return False
+    return layer.image_cover < SCAN_COVER or layer.alnum >= SCAN_MIN_ALNUM
+
+
+def iter_pages(data: bytes, mime_type: str, options: RenderOptions) -> Iterator[RenderedPage]:
+    """Each page as ``iter_page_images`` renders it, with a PDF page's usable text layer."""
+    if mime_type != "application/pdf":
+        yield from (RenderedPage(image, None) for image in _iter_image_frames(data, options))
+        return
+    try:
+        for image, layer in pdf.iter_pages_with_text(
+            data, options.dpi, options.ocr_max_side, options.max_pages
+        ):
+            usable = layer if usable_text_layer(layer) else None
+            yield RenderedPage(image, usable, layer.seconds)
+    except pdf.PdfError as exc:
+        raise RenderError(f"The PDF cannot be rendered: {exc}") from exc
+
+
 def iter_page_images(data: bytes, mime_type: str, options: RenderOptions) -> Iterator[Image.Image]:
     """Yield each page as an RGB or grayscale image at OCR resolution."""
     if mime_type == "application/pdf":
