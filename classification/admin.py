@@ -4,6 +4,7 @@ from classification.models import (
     Document,
     DocumentType,
     FieldDefinition,
+    FieldMemory,
     Label,
     ModelVersion,
     Page,
@@ -15,7 +16,17 @@ class FieldDefinitionInline(admin.TabularInline):
     """A type's field schema, edited on the type's page."""
 
     model = FieldDefinition
-    fields = ("position", "name", "label", "kind", "required", "pattern")
+    fields = (
+        "position",
+        "name",
+        "label",
+        "kind",
+        "required",
+        "pattern",
+        "min_value",
+        "max_value",
+        "not_in_future",
+    )
     extra = 1
 
 
@@ -83,3 +94,14 @@ class PredictionAdmin(admin.ModelAdmin):
 class ModelVersionAdmin(admin.ModelAdmin):
     list_display = ("id", "state", "created_at", "promoted_at", "duration_seconds")
     list_filter = ("state",)
+
+
+@admin.register(FieldMemory)
+class FieldMemoryAdmin(admin.ModelAdmin):
+    """What corrections taught per layout; delete one that learned something wrong."""
+
+    list_display = ("field", "fingerprint", "example", "uses", "updated_at")
+    list_filter = ("field__document_type",)
+    search_fields = ("fingerprint", "example")
+    raw_id_fields = ("source_document",)
+    readonly_fields = ("anchor", "created_at", "updated_at")

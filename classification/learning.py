@@ -8,8 +8,10 @@ Routing of a processed document without a human label:
 
 - cold start (an active type has fewer than ``DOCSITE_COLD_START_LABELS`` human labels),
   no usable model, or a predicted type that is not an active type: review;
-- calibrated confidence at or above the model's threshold for the predicted type: classified,
-  with an auto label;
+- calibrated confidence at or above the model's threshold for the predicted type: its fields
+  are extracted and validated (``extraction.validation``: required fields present, values
+  readable, the schema's checks pass); classified with an auto label when they pass, else
+  review with the problems in the reason;
 - otherwise: review, with the top confidence kept on the document.
 
 A document a person labeled is never re-routed.
@@ -39,6 +41,8 @@ from classification import featurestore, fieldstore, queue, signals
 from classification.models import (
     Document,
     DocumentType,
+    FieldDefinition,
+    FieldValue,
     Label,
     ModelEvent,
     ModelVersion,
@@ -205,6 +209,8 @@ class Route:
     reason: str
     document_type: DocumentType | None = None
     confidence: float | None = None
+    # In review because the confident type's fields failed validation (its values are kept).
+    fields_failed: bool = False
 
 
 def classify_document(document_id: int) -> str:
@@ -334,6 +340,9 @@ def probability_text(probability: float) -> str:
 def _apply(document_id: int, route: Route, version: ModelVersion | None = None) -> str:
     """Write the routing decision, unless a person labeled the document meanwhile."""
     now = timezone.now()
+    if route.accept and route.document_type is not None:
+        # Seconds a scanned page: done before the transaction, which holds the write lock.
+        fieldstore.prepare(document_id, route.document_type)
     with transaction.atomic():
         # The row lock orders this against assign_type's update of the same row (PostgreSQL);
         # SQLite's IMMEDIATE transactions are serialised anyway.
@@ -348,6 +357,8 @@ def _apply(document_id: int, route: Route, version: ModelVersion | None = None) 
         if labels.human().exists():
             return "labeled"
         auto = labels.filter(provenance=Label.Provenance.AUTO)
+        if route.accept:
+            route = _check_fields(document_id, route)
         if route.accept:
             assert route.document_type is not None
             assert version is not None, "only a model accepts a document"
@@ -372,10 +383,14 @@ def _apply(document_id: int, route: Route, version: ModelVersion | None = None) 
             transaction.on_commit(
                 lambda: signals.send_routed(document_id, "classified", version.pk)
             )
-            # Its fields, once the type is committed; a failing rule never undoes the routing.
-            transaction.on_commit(lambda: fieldstore.extract_document(document_id), robust=True)
             return "classified"
         auto.delete()
+        if not route.fields_failed:
+            # Extracted values belong to the type in force, or to the type whose fields failed;
+            # a document in review for another reason keeps only people's values.
+            FieldValue.objects.filter(document_id=document_id).exclude(
+                source=FieldValue.Source.HUMAN
+            ).delete()
         Document.objects.filter(pk=document_id).update(
             status=Document.Status.NEEDS_REVIEW,
             document_type=None,
@@ -387,6 +402,35 @@ def _apply(document_id: int, route: Route, version: ModelVersion | None = None) 
             lambda: signals.send_routed(document_id, "review", version.pk if version else None)
         )
     return "review"
+
+
+def _check_fields(document_id: int, route: Route) -> Route:
+    """An accepted route, or review when the fields of the accepted type fail validation.
+
+    The fields are extracted and stored now, inside the routing transaction (the rules take a
+    few ms a page, on the pages ``fieldstore.pages_for`` reads), so the decision and the values
+    it rests on are committed together; running it again recomputes the same rule values and
+    decision. A failing rule is rolled back to its savepoint and logged, and the document goes
+    to review: a type whose fields were never checked is not accepted."""
+    document_type = route.document_type
+    assert document_type is not None
+    if not FieldDefinition.objects.filter(document_type=document_type).exists():
+        return route
+    confident = f"confident {document_type.label} ({probability_text(route.confidence or 0.0)})"
+    try:
+        with transaction.atomic():
+            fieldstore.extract_document(document_id, document_type)
+            document = Document.objects.get(pk=document_id)
+            problems = fieldstore.problems(document, document_type)
+    except Exception:
+        log.exception("document=%s fields of %s not checked", document_id, document_type.name)
+        reason = f"{confident} but its fields could not be checked (extraction failed)"
+        return Route(False, reason, confidence=route.confidence)
+    if not problems:
+        return route
+    reason = f"{confident} but fields failed: " + "; ".join(p.message for p in problems)
+    log.info("document=%s to review: %s", document_id, reason)
+    return Route(False, reason[:2000], confidence=route.confidence, fields_failed=True)
 
 
 def rescore_documents() -> dict[str, int]:
@@ -849,6 +893,7 @@ def activate(
         version.reason = message
         version.save(update_fields=["state", "promoted_at", "retired_at", "reason"])
         ModelEvent.objects.create(model_version=version, action=action, user=user, message=message)
+        signals.send_model_activated(version.pk, action)
         # The task must see the new active version: queue it once this is committed.
         transaction.on_commit(enqueue_rescore)
     _forget_cached_model()

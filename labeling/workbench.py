@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core import signing
@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from classification import fieldstore
+from classification.extraction import validation
 from classification.models import (
     Document,
     DocumentType,
@@ -105,6 +106,7 @@ class FieldRow:
     bbox: str = ""  # JSON [left, top, right, bottom] in page-image pixels, or ""
     confidence: float | None = None
     source: str = ""  # how the stored value came about, "" when there is none
+    problem: str = ""  # what fails validation in the value shown (``extraction.validation``)
 
     @property
     def input_id(self) -> str:
@@ -160,7 +162,7 @@ def type_choices(
     )
     current = {v.field_id: v for v in FieldValue.objects.filter(document=document)}
     # What the rules would extract were the document of each type (a few ms a page and type).
-    pages = fieldstore.first_pages(document)
+    pages = fieldstore.pages_for(document, definitions)
     unset: dict[int, list[FieldDefinition]] = {}
     for definition in definitions:
         if definition.pk not in current:
@@ -195,9 +197,26 @@ def type_choices(
                 row.page = int(page) if page.isdigit() else None
                 row.bbox = posted.get(f"{name}-bbox", "")
         by_type.setdefault(definition.document_type_id, []).append(row)
+    today = timezone.localdate()
+    for rows in by_type.values():
+        _mark_problems(rows, today)
     for choice in choices:
         choice.fields = by_type.get(choice.document_type.pk, [])
     return choices
+
+
+def _mark_problems(rows: list[FieldRow], today: date) -> None:
+    """Each row's first validation problem, for the values shown in one type's panel."""
+    found = validation.validate(
+        {row.definition.name: (row.value, row.value) for row in rows},
+        [fieldstore.field_spec(row.definition) for row in rows],
+        today,
+    )
+    messages: dict[str, str] = {}
+    for problem in found:
+        messages.setdefault(problem.field, problem.message)
+    for row in rows:
+        row.problem = messages.get(row.definition.name, "")
 
 
 # --- Why: similar labeled documents ---------------------------------------------------------

@@ -6,7 +6,9 @@
 - ``{% with_top_predictions documents as rows %}``: ``[(document, top)]`` for a whole list in
   two queries, so a page of documents does not cost a query per row;
 - ``{% cold_start as cold %}``: ``cold.ready``, and ``cold.needs`` ``[(type label, labels
-  missing)]`` while there are too few human labels to train a model.
+  missing)]`` while there are too few human labels to train a model;
+- ``document|field_problems``: what fails validation in its stored fields
+  (``fieldstore.problems``), ``[Problem]`` with ``message``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from collections.abc import Iterable
 
 from django import template
 
-from classification import learning
+from classification import fieldstore, learning
+from classification.extraction.validation import Problem
 from classification.models import Document
 from classification.views import models as model_views
 
@@ -25,6 +28,11 @@ register = template.Library()
 @register.filter
 def top_predictions(document: Document) -> list[tuple[str, float]]:
     return learning.top_predictions(document)
+
+
+@register.filter
+def field_problems(document: Document) -> list[Problem]:
+    return fieldstore.problems(document)
 
 
 @register.simple_tag
