@@ -34,6 +34,13 @@ def page_dir(sha256: str) -> str:
     return f"pages/{sha256[:2]}/{sha256}"
 
 
+def beside(relative: str, suffix: str) -> str:
+    """A file kept next to a stored file and deleted with its folder:
+    ``beside("pages/ab/<sha>/page-0001.png", "ppocr-v1.json")`` is
+    ``"pages/ab/<sha>/page-0001.ppocr-v1.json"``."""
+    return f"{relative.rsplit('.', 1)[0]}.{suffix}"
+
+
 def write_atomic(relative: str, data: bytes) -> None:
     """Write through a temporary file and rename, so a reader never sees half a file."""
     target = absolute(relative)

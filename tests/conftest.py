@@ -18,6 +18,8 @@ def _isolated_media(settings: object, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"  # type: ignore[attr-defined]
     settings.DOCSITE_TASKS_SYNC = True  # type: ignore[attr-defined]
     settings.DOCSITE_OCR_PARALLEL = 2  # type: ignore[attr-defined]
+    # The second OCR reading of numbers costs seconds a page: tests of it switch it on.
+    settings.DOCSITE_PPOCR = False  # type: ignore[attr-defined]
 
 
 def _make_user(username: str, *role_names: str, superuser: bool = False) -> User:

@@ -200,6 +200,58 @@ def test_find_dates_lists_every_date_in_reading_order() -> None:
         assert text[d.span[0] : d.span[1]] == d.raw
 
 
+# PP-OCR (classification/ppocr.py) drops the spaces between words: the time runs into the date,
+# a label into the amount. Read from its output on SROIE receipts.
+@pytest.mark.parametrize(
+    ("text", "iso", "raw"),
+    [
+        ("25/12/20188:13:39PM", "2018-12-25", "25/12/2018"),
+        ("01/03/1819:14", "2018-03-01", "01/03/18"),
+        ("03Mar201818:22", "2018-03-03", "03Mar2018"),
+        ("Date:2018-01-0509:41", "2018-01-05", "2018-01-05"),
+        ("15-01-201911:05:13", "2019-01-15", "15-01-2019"),
+        ("2/1/201810:00AM", "2018-01-02", "2/1/2018"),
+        ("Mar03,201818:22", "2018-03-03", "Mar03,2018"),
+        ("DATE25DEC2018", "2018-12-25", "25DEC2018"),
+        ("ORD#18-REG#19-21/03/201819:53:23", "2018-03-21", "21/03/2018"),
+        # Two digits and then a time: the year has two digits ("20" + "08:13").
+        ("25/12/2008:13", "2020-12-25", "25/12/20"),
+        # No time after it: the year keeps its four digits.
+        ("12/03/2018", "2018-03-12", "12/03/2018"),
+    ],
+)
+def test_it_reads_a_date_glued_to_a_time_or_label(text: str, iso: str, raw: str) -> None:
+    found = find_dates(text)
+    assert [(d.iso, d.raw) for d in found] == [(iso, raw)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["25/12/201899:99", "001-2018-03-18", "17/01/201842153", "12-21-03-2018"],
+)
+def test_a_glued_time_must_look_like_a_time(text: str) -> None:
+    assert [d.iso for d in find_dates(text)] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "currency", "raw"),
+    [
+        ("RM9.00", "9.00", "MYR", "RM9.00"),
+        ("9.00SR", "9.00", None, "9.00"),
+        ("TOTAL:9.00", "9.00", None, "9.00"),
+        ("Total(RM):9.00", "9.00", None, "9.00"),
+        ("TOTALRM9.00", "9.00", "MYR", "RM9.00"),
+        ("GRANDTOTAL112.45", "112.45", None, "112.45"),
+        ("RM9.00SR", "9.00", "MYR", "RM9.00"),
+    ],
+)
+def test_it_reads_an_amount_glued_to_letters(
+    text: str, amount: str, currency: str | None, raw: str
+) -> None:
+    found = find_amounts(text)
+    assert [(str(f.amount), f.currency, f.raw) for f in found] == [(amount, currency, raw)]
+
+
 def test_find_dates_never_reports_overlapping_candidates() -> None:
     found = find_dates("25 Dec 2018 12-01-19 2018-03-23")
     assert [d.iso for d in found] == ["2018-12-25", "2019-01-12", "2018-03-23"]

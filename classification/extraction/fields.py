@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from classification.extraction import labeled
 from classification.extraction.parsers import (
     ParsedMoney,
     find_amounts,
@@ -142,7 +143,9 @@ def _same_row(lines: list[Line], i: int) -> list[int]:
 _DATE_LABEL = re.compile(
     r"(?i)\b(?:date[d]?|tarikh|datum|fecha|invoice\s+date|bill\s+date|issued?)\b|rechnungsdatum"
 )
-_DUE_LABEL = re.compile(r"(?i)\b(?:due|expir\w*|valid\s+until|pay\s+by|payable\s+by|f[äa]llig\w*)")
+_DUE_LABEL = re.compile(
+    r"(?i)\b(?:due|valid\s+until|pay\s+by|payable\s+by|f[äa]llig\w*)|expir\w*"  # "CardExpiry"
+)
 
 
 def _extract_date(lines: list[Line], height: int, due: bool) -> Extracted | None:
@@ -178,21 +181,22 @@ def _best(scored: list[tuple[float, int, Extracted]]) -> Extracted | None:
 # Amounts
 
 # Ranks of total lines: what a document calls the amount to pay ranks above a plain "Total";
-# subtotals, tax totals and rounding lines are not totals at all.
+# subtotals, tax totals and rounding lines are not totals at all. Spaces between the words are
+# optional: PP-OCR's words run together ("GRANDTOTAL", "TOTALTAX").
 _TOTAL_RANKS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (
         0,
         re.compile(
-            r"(?i)sub\s*-?\s*total|total\s+(?:tax|gst|vat|sst|qty|quantity|items?|disc\w*|excl\w*|"
-            r"before|savings?)|rounding|(?:tax|gst|vat)\s+total|total\s+\d+\s*%"
+            r"(?i)sub\s*-?\s*total|total\s*(?:tax|gst|vat|sst|qty|quantity|items?|disc\w*|excl\w*|"
+            r"before|savings?)|rounding|(?:tax|gst|vat)\s*total|total\s*\d+\s*%"
         ),
     ),
     (
         4,
         re.compile(
-            r"(?i)grand\s+total|amount\s+due|balance\s+due|total\s+due|total\s+payable|"
-            r"amount\s+payable|round\w*\s+total|total\s+round\w*|nett?\s+total|total\s+amount|"
-            r"gesamtbetrag|rechnungsbetrag|montant\s+total"
+            r"(?i)grand\s*total|amount\s*due|balance\s*due|total\s*due|total\s*payable|"
+            r"amount\s*payable|round\w*\s*total|total\s*(?:after\s*)?round\w*|nett?\s*total|"
+            r"total\s*amount|amount\s*to\s*(?:be\s*)?paid|gesamtbetrag|rechnungsbetrag|montant\s+total"
         ),
     ),
     (
@@ -277,28 +281,74 @@ def _paid_totals(lines: list[Line], hint: str | None) -> set[Decimal]:
     return {c - g for c in cash for g in change if c - g > 0}
 
 
+_ROUNDING = re.compile(r"(?i)round\w*\s*(?:adj\w*)?\s*[:(]?|adj\w*")
+
+
+def _roundings(lines: list[Line], hint: str | None) -> set[Decimal]:
+    """Rounding adjustments on the page ("Rounding Adj -0.02"), and none."""
+    found = {Decimal(0)}
+    for i, line in enumerate(lines):
+        if _ROUNDING.search(line.text) and not _total_rank(line.text):
+            near = _amounts_near(lines, i, hint)
+            found |= {a.money.amount for a in near if abs(a.money.amount) < 1}
+    return found
+
+
+def _implied_totals(
+    lines: list[Line], amounts: list[list[ParsedMoney]], implied: set[Decimal]
+) -> list[tuple[tuple[float, Decimal, int], _Amount, int]]:
+    """Amounts with no total label that equal subtotal plus tax, or what was paid less the
+    change: the label was misread ("TOT"I,") or is missing. Rank 1, below any labeled total.
+    ``amounts``: each line's."""
+    out = []
+    for i, line in enumerate(lines):
+        text = line.text
+        if not implied.intersection(m.amount for m in amounts[i]):
+            continue
+        if _total_rank(text) is not None or _TAX.search(text) or _EXCHANGE.search(text):
+            continue
+        if _CASH.search(text) or _CHANGE.search(text) or _ROUNDING.search(text):
+            continue
+        for m in amounts[i]:
+            if m.amount > 0 and m.amount in implied:
+                amount = _Amount(m, i, line.bbox(*m.span), True)
+                out.append(((1.0, m.amount, line.box[1]), amount, 1))
+    return out
+
+
 def _extract_total(
     lines: list[Line], height: int, hint: str | None
 ) -> tuple[Extracted, _Amount] | None:
     candidates: list[tuple[tuple[float, Decimal, int], _Amount, int]] = []
     for i, line in enumerate(lines):
-        rank = _total_rank(line.text)
-        if rank == 0 and _SUBTOTAL.search(line.text):
+        found = _total_rank(line.text)
+        rank = 0 if found is None else found
+        if found == 0 and _SUBTOTAL.search(line.text):
             rank = 1  # a subtotal wins only when no total is readable (OCR lost it)
-        if not rank or _EXCHANGE.search(line.text):
-            continue
-        for a in _amounts_near(lines, i, hint):
-            if a.money.amount > 0:
-                candidates.append(
-                    ((rank - 0.5 * (not a.beside), a.money.amount, lines[a.line].box[1]), a, rank)
-                )
-    if not candidates:
-        return None
+        rounded = found == 0 and rank == 0 and bool(_ROUNDING.search(line.text))
+        if (not rank and not rounded) or (_EXCHANGE.search(line.text) and rank < 4):
+            continue  # but "Amount to be paid" is the total
+        header = rank == 2 and not re.search(r"(?i)total", line.text)  # "Amount (RM) Tax (RM)"
+        near = _amounts_near(lines, i, hint)
+        if rounded:
+            # "Rounding RM 45.35": the rounded total (an adjustment is under one unit).
+            near = [a for a in near if a.beside and abs(a.money.amount) >= 1]
+            rank = 3
+        row = 0.5 * (len(near) > 1)  # a table's row ("Total: 106.10 6.37"), not a total line
+        for a in near:
+            if a.money.amount > 0 and not (header and not a.beside):
+                score = rank - 0.5 * (not a.beside) - row
+                candidates.append(((score, a.money.amount, lines[a.line].box[1]), a, rank))
     subtotals = {a.money.amount for a in _keyword_amounts(lines, _SUBTOTAL, hint)}
     taxes = {a.money.amount for a in _keyword_amounts(lines, _TAX, hint)}
-    sums = {s + t for s in subtotals for t in taxes}
+    roundings = _roundings(lines, hint)
+    sums = {s + t + r for s in subtotals for t in taxes for r in roundings}
     paid = _paid_totals(lines, hint)
-    seen = Counter(m.amount for line in lines for m in find_amounts(line.text, currency_hint=hint))
+    amounts = [find_amounts(line.text, currency_hint=hint) for line in lines]
+    candidates.extend(_implied_totals(lines, amounts, sums | paid))
+    if not candidates:
+        return None
+    seen = Counter(m.amount for found in amounts for m in found)
     scored = [
         (
             (
@@ -524,53 +574,108 @@ def _extract_address(lines: list[Line], height: int) -> Extracted | None:
 # Entry point
 
 
-def _rule(name: str, kind: str) -> str | None:
-    """Which rule fills a field, from its kind and name."""
+_TOTAL_NAMES = re.compile(r"(?:invoice_|grand_)?total(?:_amount|_due)?|amount(?:_due|_paid)?")
+_DOCUMENT_DATE_NAMES = re.compile(r"(?:invoice|receipt|issue|document|bill|purchase)?_?date")
+_ISSUER_NAMES = re.compile(
+    r"vendor|supplier|seller|merchant|company|shop|store|issuer|bank|employer"
+)
+_ID_NAMES = re.compile(
+    r"(?:invoice|inv|receipt|bill|document|doc|reference|ref)_?(?:number|no|id)?"
+)
+
+
+def _rules(name: str, kind: str) -> list[str]:
+    """Which rules fill a field, tried in order, from its kind and name: the specialised rules
+    for the fields they know by name, the label rule (``labeled``) for every other one."""
     key = name.casefold()
     if kind == "date":
-        return "due_date" if re.search(r"due|expir|valid", key) else "date"
+        if re.search(r"due|expir|valid", key):
+            return ["due_date"]
+        return ["date"] if _DOCUMENT_DATE_NAMES.fullmatch(key) else ["labeled", "date"]
     if kind == "money":
-        return "tax" if re.search(r"tax|gst|vat|sst", key) else "total"
+        if re.search(r"tax|gst|vat|sst", key):
+            return ["tax"]
+        return ["total"] if _TOTAL_NAMES.fullmatch(key) else ["labeled"]
     if kind == "text":
         if "address" in key:
-            return "address"
-        if re.search(r"vendor|supplier|seller|merchant|company|shop|issuer", key):
-            return "vendor"
-        return None
-    return {"currency": "currency", "identifier": "identifier", "account": "account"}.get(kind)
+            return ["address"]
+        return ["vendor"] if _ISSUER_NAMES.search(key) else ["labeled"]
+    if kind == "identifier":
+        return ["identifier"] if _ID_NAMES.fullmatch(key) else ["labeled", "identifier"]
+    if kind == "account":
+        return ["account", "labeled"]
+    if kind == "currency":
+        return ["currency"]
+    return ["labeled"]
+
+
+def _either(
+    rule: Callable[..., Extracted | None],
+    first: list[Line],
+    then: list[Line],
+    *args: Any,
+    **kw: Any,
+) -> Extracted | None:
+    found = rule(first, *args, **kw)
+    return found if found is not None or first is then else rule(then, *args, **kw)
+
+
+def _rows(words: Sequence[Mapping[str, Any]]) -> list[Line]:
+    """Words into rows by vertical overlap, whatever line ids they carry: PP-OCR reads a label
+    and its amount as two boxes ("Total (RM) :" ... "112.46") that belong on one line."""
+    return group_lines([{k: v for k, v in w.items() if k != "line"} for w in words])
 
 
 def extract_fields(
-    words: Sequence[Mapping[str, Any]], width: int, height: int, fields: Iterable[tuple[str, str]]
+    words: Sequence[Mapping[str, Any]],
+    width: int,
+    height: int,
+    fields: Iterable[tuple[str, str]],
+    number_words: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Extracted]:
     """The fields a rule finds on one page; a field without a candidate is absent.
+
+    ``number_words``: a second reading of the same page (PP-OCR, ``classification.ppocr``),
+    boxes in the same pixels, that reads digits better but runs words together. When given
+    and not empty, the date and money rules (dates, total, tax, the total's currency) read its
+    lines instead of ``words``; names, addresses and identifiers keep ``words``.
 
     ``width`` is kept for layouts that look left and right; the rules use ``height``.
     """
     del width
     lines = group_lines(words)
-    if not lines:
+    numbers = _rows(number_words) if number_words else lines
+    if not lines and not numbers:
         return {}
-    wanted = [(name, _rule(name, str(kind))) for name, kind in fields]
-    currency = _page_currency(lines)
+    wanted = [(name, str(kind), _rules(name, str(kind))) for name, kind in fields]
+    currency = _page_currency(lines) or _page_currency(numbers)
     hint = currency[0] if currency else None
-    total = _extract_total(lines, height, hint)
-    rules: dict[str, Callable[[str], Extracted | None]] = {
-        "date": lambda _: _extract_date(lines, height, due=False),
-        "due_date": lambda _: _extract_date(lines, height, due=True),
-        "total": lambda _: total[0] if total else None,
-        "tax": lambda _: _extract_tax(lines, hint, total[1] if total else None),
-        "currency": lambda _: _extract_currency(lines, total[1] if total else None),
-        "identifier": lambda name: _extract_identifier(lines, name),
-        "account": lambda _: _extract_account(lines),
-        "vendor": lambda _: _extract_vendor(lines, height),
-        "address": lambda _: _extract_address(lines, height),
+    # Tesseract's words stay the fallback of a rule that finds nothing in PP-OCR's.
+    total = _extract_total(numbers, height, hint) or _extract_total(lines, height, hint)
+
+    def by_label(name: str, kind: str) -> Extracted | None:
+        found = labeled.extract(lines, name, kind)
+        return Extracted(found.value, found.raw, found.bbox, found.confidence) if found else None
+
+    rules: dict[str, Callable[[str, str], Extracted | None]] = {
+        "date": lambda _, __: _either(_extract_date, numbers, lines, height, due=False),
+        "due_date": lambda _, __: _either(_extract_date, numbers, lines, height, due=True),
+        "total": lambda _, __: total[0] if total else None,
+        "tax": lambda _, __: _extract_tax(numbers, hint, total[1] if total else None),
+        "currency": lambda _, __: _extract_currency(lines or numbers, total[1] if total else None),
+        "identifier": lambda name, _: _extract_identifier(lines, name),
+        "account": lambda _, __: _extract_account(lines),
+        "vendor": lambda _, __: _extract_vendor(lines, height),
+        "address": lambda _, __: _extract_address(lines, height),
+        "labeled": by_label,
     }
     out: dict[str, Extracted] = {}
-    for name, rule in wanted:
-        found = rules[rule](name) if rule else None
-        if found is not None:
-            out[name] = found
+    for name, kind, chain in wanted:
+        for rule in chain:
+            found = rules[rule](name, kind)
+            if found is not None:
+                out[name] = found
+                break
     return out
 
 

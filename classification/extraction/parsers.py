@@ -81,13 +81,20 @@ _MON = (
     + r")(?![^\W\d_])\.?"
 )
 _ORD = r"(?:st|nd|rd|th|er)?"
+# A recogniser that drops spaces (PP-OCR, ``classification.ppocr``) glues the time to the date:
+# "25/12/20188:13:39PM", "01/03/1819:14". A year or day followed by a time ("h:mm", "hh:mm")
+# ends where the time begins; a four-digit year (19xx, 20xx) is tried before a two-digit one.
+_GLUED_TIME = r"(?=(?:[01]?\d|2[0-3]):[0-5]\d)"
+_LAST_PART = rf"(?:19|20)\d\d{_GLUED_TIME}|\d\d{_GLUED_TIME}"
 # OCR glues a label to the date ("Dater11/03/18") and spaces a separator ("14-03- 2018"), so
 # a letter may come before and one space beside a separator; a digit before means a longer
-# number ("001-2018-03-18" is not the date 2018-03-18, "192.168.1.10" no date at all).
+# number ("001-2018-03-18" is not the date 2018-03-18, "192.168.1.10" no date at all), except
+# a hyphen before a date with slashes ("REG#19-21/03/2018", numbers glued by PP-OCR).
 _NUMERIC_DATE = re.compile(
-    r"(?<![\d_])(?<!\d[./,-])"
-    rf"(?P<a>\d{{1,4}}){_S}?(?P<sep>[./-]){_S}?(?P<b>\d{{1,2}}){_S}?(?P=sep){_S}?(?P<c>\d{{1,4}})"
-    r"(?!\d)(?![./-]\d)"
+    r"(?<![\d_])(?:(?<!\d[./,-])|(?<=\d-)(?=\d{1,2}/\d{1,2}/))"
+    rf"(?P<a>\d{{1,4}}){_S}?(?P<sep>[./-]){_S}?(?P<b>\d{{1,2}}){_S}?(?P=sep){_S}?"
+    rf"(?P<c>{_LAST_PART}|\d{{1,4}}(?!\d))"
+    r"(?![./-]\d)"
 )
 # yyyymmdd or ddmmyyyy (SROIE has both); no string of eight digits is valid as both.
 _COMPACT_DATE = re.compile(
@@ -95,16 +102,17 @@ _COMPACT_DATE = re.compile(
     r"(?P<y>(?:19|20)\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])"
     r"|(?P<d2>0[1-9]|[12]\d|3[01])(?P<m2>0[1-9]|1[0-2])(?P<y2>(?:19|20)\d\d))(?!\w)"
 )
+# A letter may come right before the day: a label glued to it ("DATE25DEC2018").
 _DMY_DATE = re.compile(
-    rf"(?<!\w)(?<!\d[./,-])(?P<d>\d{{1,2}}){_ORD}\.?"
+    rf"(?<![\d_])(?<!\d[./,-])(?P<d>\d{{1,2}}){_ORD}\.?"
     rf"(?:{_S}*+(?:[-/.,]{_S}*+)?|{_S}+(?:day{_S}+)?of{_S}+|{_S}+de{_S}+)"
     rf"{_MON}"
-    rf"(?:(?:{_S}*+(?:[-/.,]{_S}*+)?|{_S}+de{_S}+)(?P<y>\d{{4}}|\d{{2}})(?!\d))?",
+    rf"(?:(?:{_S}*+(?:[-/.,]{_S}*+)?|{_S}+de{_S}+)(?P<y>{_LAST_PART}|(?:\d{{4}}|\d{{2}})(?!\d)))?",
     re.IGNORECASE,
 )
 _MDY_DATE = re.compile(
     rf"(?<!\w)(?=[A-Za-z]){_MON}{_S}*+(?:[-/.]{_S}*+)?(?P<d>\d{{1,2}}){_ORD}(?!\d)"
-    rf"(?:{_S}*+(?:[,.]{_S}*+)?(?P<y>\d{{4}}|'\d{{2}})(?!\d))?",
+    rf"(?:{_S}*+(?:[,.]{_S}*+)?(?P<y>(?:19|20)\d\d{_GLUED_TIME}|(?:\d{{4}}|'\d{{2}})(?!\d)))?",
     re.IGNORECASE,
 )
 _YMD_DATE = re.compile(
@@ -306,8 +314,10 @@ _CURRENCY = "|".join(
 
 
 def _money_pattern(group_seps: str) -> re.Pattern[str]:
+    # A letter may come right before: a label or code glued to the amount ("TOTAL9.00",
+    # "TOTALRM9.00"), as a recogniser that drops spaces writes them.
     return re.compile(
-        r"(?<![\w.,'\u2019\-\u2212])(?<!\d[/:])"
+        r"(?<![\d_.,'\u2019\-\u2212])(?<!\d[/:])"
         rf"(?P<m1>[-\u2212])?(?:(?P<cur1>{_CURRENCY}){_S}?)?(?P<m2>[-\u2212])?"
         + _number(group_seps, after_currency=True)
         + rf"(?!{_S}?%)"  # a percentage is no amount
