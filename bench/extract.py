@@ -7,23 +7,48 @@ first page rendered and OCR'd as the pipeline does (``bench.dataset``, cached by
 the type's seeded fields are extracted from the OCR words by
 ``classification.extraction.fields`` and compared with the truth after normalisation (dates to
 ISO, money to a two-place decimal, text and identifiers case-folded with whitespace collapsed, a
-list as a set of normalised strings). A field counts for a document when its truth is present;
-a field the extractor leaves out counts as wrong.
+list as a set of normalised strings). A contract (a schema ``extraction.contracts`` reads) is
+read instead from the pages the product reads (its first and last pages,
+``contracts.pages_to_read``), words from the PDF's text layer as the pipeline takes them (no OCR,
+so no cache; a page without usable text is OCR'd), by ``classification.extraction.contracts``.
+A field counts for a document when its truth is present; a field the extractor leaves out
+counts as wrong.
 
 One JSON line goes to stdout: per type and field ``n``, ``correct`` and ``accuracy``;
 ``overall_mean`` (the mean of the per-field accuracies), ``ms_per_page_median`` (extraction
-only, OCR excluded) and the arguments.
+only, OCR excluded) and the arguments; ``ms_per_document`` the same per type (a contract is
+several pages, its text reading excluded).
+
+``--learn K`` adds ``learn``: the same documents extracted before and after learning from the
+corrections of K documents per vendor or layout (``bench/extract_learning.py``).
+
+``--ppocr`` reads the dates and amounts of OCR'd first pages from PP-OCR's words as the product
+does (``classification/ppocr.py``; readings cached by content hash and ``ppocr.VERSION``) and adds
+``ppocr``: the pages read and the seconds a page; ``--workers N`` reads uncached pages in N
+processes, ``--every N`` takes every Nth document of each type.
+
+``--validate`` adds ``validation``: per type, what the product's routing would do with a
+confidently (and correctly) classified document of it: the extracted values are checked against
+the seeded schema (``classification.extraction.validation``, required fields included) and a
+document with a problem goes to review. ``to_review`` / ``to_review_share``, the problems by
+``field:code``, and against the truth: ``to_review_justified`` (a required field extracted
+wrongly, or missing where the document has it), ``accepted_with_a_wrong_required_field`` (what
+validation lets through).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import json
 import logging
 import statistics
 import sys
 import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -32,9 +57,16 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from PIL import Image  # noqa: E402
+
 from bench import dataset  # noqa: E402
-from classification.extraction import parsers  # noqa: E402
-from classification.extraction.fields import extract_fields  # noqa: E402
+from classification import intake, ocr, pdf, ppocr, rendering  # noqa: E402
+from classification.extraction import (  # noqa: E402
+    contracts,
+    parsers,
+    validation,
+)
+from classification.extraction.fields import Extracted, extract_fields  # noqa: E402
 
 log = logging.getLogger("bench.extract")
 
@@ -46,6 +78,14 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
         "classification.migrations.0005_seed_field_schemas"
     ).SEED_FIELDS.items()
 }
+SEED_SPECS: dict[str, list[validation.FieldSpec]] = {
+    type_name: [
+        validation.FieldSpec(name, kind, required) for name, _label, kind, required in fields
+    ]
+    for type_name, fields in importlib.import_module(
+        "classification.migrations.0005_seed_field_schemas"
+    ).SEED_FIELDS.items()
+}
 
 
 def normalise(value: Any, kind: str) -> Any:
@@ -53,7 +93,7 @@ def normalise(value: Any, kind: str) -> Any:
     if value is None:
         return None
     if kind == "names":
-        items = value if isinstance(value, list) else [value]
+        items = value if isinstance(value, list) else contracts.split_names(str(value))
         return frozenset(parsers.normalise_names(str(v) for v in items)) or None
     text = str(value)
     if kind == "date":
@@ -90,10 +130,153 @@ def _truth(item: dataset.Item) -> dict[str, Any] | None:
     return fields if isinstance(fields, dict) else None
 
 
-def run(data: Path, types: list[str], limit: int | None) -> dict[str, Any]:
+def _new_slot() -> dict[str, Any]:
+    counts = ("documents", "to_review", "to_review_justified")
+    return {
+        **dict.fromkeys(counts, 0),
+        "accepted_with_a_wrong_required_field": 0,
+        "problems": Counter(),
+    }
+
+
+def _validate(
+    label: str, truth: dict[str, Any], found: dict[str, Any], slot: dict[str, Any]
+) -> None:
+    """Count what routing on field validation does with one correctly classified document."""
+    specs = SEED_SPECS.get(label, [])
+    values = {name: (e.value, e.raw) for name, e in found.items()}
+    problems = validation.validate(values, specs, date.today())
+    wrong = [
+        s.name
+        for s in specs
+        if s.required
+        and truth.get(s.name) not in (None, "", [])
+        and not matches(truth[s.name], found[s.name].value if s.name in found else None, s.kind)
+    ]
+    slot["documents"] += 1
+    slot["to_review"] += bool(problems)
+    slot["to_review_justified"] += bool(problems) and bool(wrong)
+    slot["accepted_with_a_wrong_required_field"] += not problems and bool(wrong)
+    slot["problems"].update(f"{p.field}:{p.code}" for p in problems)
+
+
+def _stored_size(width: int, height: int) -> tuple[int, int]:
+    """The size of a page image of ``width`` x ``height`` once stored (``fit_within``)."""
+    longest = max(width, height)
+    if longest <= dataset.PAGE_MAX_SIDE:
+        return width, height
+    scale = dataset.PAGE_MAX_SIDE / longest
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def contract_pages(item: dataset.Item) -> list[contracts.PageWords]:
+    """The pages of a PDF the contract rules read, with words as the pipeline stores them:
+    the text layer when it is usable, else Tesseract; boxes in stored-image pixels."""
+    data = item.path.read_bytes()
+    layers = list(pdf.iter_text_layers(data, dataset.OCR_DPI, dataset.OCR_MAX_SIDE, 10_000))
+    pages = []
+    for number in contracts.pages_to_read(len(layers)):
+        layer = layers[number - 1]
+        words: list[Any] = layer.words
+        source_width, size = layer.width, (layer.width, layer.height)
+        if not rendering.usable_text_layer(layer):
+            image = pdf.render_page(data, number - 1, dataset.OCR_DPI, dataset.OCR_MAX_SIDE)
+            ocr_image = rendering.prepare_for_ocr(image, dataset.OCR_MIN_SIDE)
+            words, source_width = ocr.recognise(ocr_image).words, ocr_image.width
+            size = image.size
+        width, height = _stored_size(*size)
+        scaled = [rendering.scale_word(w, width / source_width) for w in words]
+        pages.append(contracts.PageWords(number, scaled, width, height))
+    return pages
+
+
+def _ppocr_path(sha256: str) -> Path:
+    return dataset.cache_root() / f"ppocr-v{ppocr.VERSION}" / sha256[:2] / f"{sha256}-p1.json"
+
+
+def number_words(item: dataset.Item, page: dataset.PageData) -> list[Any] | None:
+    """PP-OCR's words on the first page as the product stores it (``fit_within``, encoded),
+    cached by content hash and ``ppocr.VERSION``; None for a page read from its text layer (the
+    product reads only OCR'd pages twice) or when the engine is unavailable."""
+    if not ppocr.worth_reading(page.words):
+        return None
+    path = _ppocr_path(item.sha256)
+    if path.exists():
+        cached: dict[str, Any] = json.loads(path.read_text())
+        return list(cached["words"])
+    data = item.path.read_bytes()
+    sniffed = intake.sniff(data)
+    if sniffed is None:
+        return None
+    options = rendering.RenderOptions(dataset.OCR_DPI, dataset.OCR_MAX_SIDE, max_pages=1)
+    image = next(rendering.iter_pages(data, sniffed[0], options)).image
+    encoded, _ = rendering.encode_page(rendering.fit_within(image, dataset.PAGE_MAX_SIDE))
+    with Image.open(io.BytesIO(encoded)) as stored:
+        started = time.perf_counter()
+        words = ppocr.recognise(stored)
+        seconds = time.perf_counter() - started
+    if words is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"words": words, "seconds": round(seconds, 3)}))
+    tmp.replace(path)
+    return list(words)
+
+
+def ppocr_seconds(items: list[dataset.Item]) -> list[float]:
+    """The PP-OCR seconds of each cached reading of ``items``."""
+    paths = (_ppocr_path(item.sha256) for item in items)
+    return [json.loads(p.read_text())["seconds"] for p in paths if p.exists()]
+
+
+def _index_in_type(items: list[dataset.Item], n: int) -> int:
+    """The position of ``items[n]`` among the items of its type."""
+    return sum(1 for other in items[:n] if other.label == items[n].label)
+
+
+def _warm_ppocr(item: dataset.Item) -> None:
+    number_words(item, dataset.first_page(item))
+
+
+def _extract(
+    item: dataset.Item, schema: list[tuple[str, str]], use_ppocr: bool = False
+) -> tuple[dict[str, Extracted], float]:
+    """The fields the product's rules find in one document, and the milliseconds they took
+    (reading the text excluded)."""
+    if contracts.is_contract_schema(schema) and item.path.suffix.lower() == ".pdf":
+        pages = contract_pages(item)
+        started = time.perf_counter()
+        found = contracts.extract_contract_fields(pages, schema)
+        ms = (time.perf_counter() - started) * 1000
+        return {name: value for name, (_, value) in found.items()}, ms
+    page = dataset.first_page(item)
+    numbers = number_words(item, page) if use_ppocr else None
+    started = time.perf_counter()
+    extracted = extract_fields(page.words, page.width, page.height, schema, number_words=numbers)
+    return extracted, (time.perf_counter() - started) * 1000
+
+
+def run(
+    data: Path,
+    types: list[str],
+    limit: int | None,
+    validate: bool = False,
+    use_ppocr: bool = False,
+    workers: int = 1,
+    every: int = 1,
+) -> dict[str, Any]:
     items = [i for i in dataset.dedupe(dataset.list_items(data)) if i.label in types]
+    items = [i for n, i in enumerate(items) if _index_in_type(items, n) % every == 0]
+    if use_ppocr and workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for done_count, _ in enumerate(pool.map(_warm_ppocr, items, chunksize=1), 1):
+                if done_count % 25 == 0:
+                    log.info("PP-OCR: %d/%d pages", done_count, len(items))
     counts: dict[str, dict[str, dict[str, int]]] = {}
+    checked: dict[str, dict[str, Any]] = {}
     timings: list[float] = []
+    per_type_ms: dict[str, list[float]] = {}
     done: dict[str, int] = {}
     for item in items:
         truth = _truth(item)
@@ -101,10 +284,9 @@ def run(data: Path, types: list[str], limit: int | None) -> dict[str, Any]:
             continue
         done[item.label] = done.get(item.label, 0) + 1
         schema = SCHEMAS.get(item.label, [])
-        page = dataset.first_page(item)
-        started = time.perf_counter()
-        found = extract_fields(page.words, page.width, page.height, schema)
-        timings.append((time.perf_counter() - started) * 1000)
+        found, ms = _extract(item, schema, use_ppocr)
+        timings.append(ms)
+        per_type_ms.setdefault(item.label, []).append(ms)
         per_type = counts.setdefault(item.label, {})
         for name, kind in schema:
             if truth.get(name) in (None, "", []):
@@ -113,6 +295,8 @@ def run(data: Path, types: list[str], limit: int | None) -> dict[str, Any]:
             slot["n"] += 1
             got = found.get(name)
             slot["correct"] += matches(truth[name], got.value if got else None, kind)
+        if validate:
+            _validate(item.label, truth, found, checked.setdefault(item.label, _new_slot()))
         if sum(done.values()) % 50 == 0:
             log.info("%d documents", sum(done.values()))
     report: dict[str, Any] = {"benchmark": "extract"}
@@ -123,10 +307,30 @@ def run(data: Path, types: list[str], limit: int | None) -> dict[str, Any]:
             accuracy = round(slot["correct"] / slot["n"], 4)
             accuracies.append(accuracy)
             report[label][name] = {**slot, "accuracy": accuracy}
+    if validate:
+        report["validation"] = {
+            label: {
+                **{k: v for k, v in slot.items() if k != "problems"},
+                "to_review_share": round(slot["to_review"] / slot["documents"], 4),
+                "problems": dict(slot["problems"].most_common()),
+            }
+            for label, slot in sorted(checked.items())
+        }
     report["documents"] = sum(done.values())
+    if use_ppocr:
+        seconds = ppocr_seconds(items)
+        report["ppocr"] = {
+            "pages": len(seconds),
+            "seconds_per_page_median": round(statistics.median(seconds), 3) if seconds else None,
+            "seconds_per_page_mean": round(statistics.fmean(seconds), 3) if seconds else None,
+        }
     report["overall_mean"] = round(statistics.fmean(accuracies), 4) if accuracies else None
     report["ms_per_page_median"] = round(statistics.median(timings), 3) if timings else None
     report["ms_per_page_max"] = round(max(timings), 3) if timings else None
+    report["ms_per_document"] = {
+        label: {"median": round(statistics.median(ms), 3), "max": round(max(ms), 3)}
+        for label, ms in sorted(per_type_ms.items())
+    }
     return report
 
 
@@ -137,11 +341,55 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--types", default="receipt,invoice", help="comma-separated type folders")
     parser.add_argument("--limit", type=int, default=None, help="documents per type at most")
+    parser.add_argument(
+        "--validate", action="store_true", help="also count what field validation sends to review"
+    )
+    parser.add_argument(
+        "--learn",
+        type=int,
+        metavar="K",
+        help="also learn from corrections of K documents per layout and measure the rest "
+        "before and after (bench/extract_learning.py)",
+    )
+    parser.add_argument(
+        "--ppocr",
+        action="store_true",
+        help="also read the number fields of OCR'd pages from PP-OCR's words, as the product "
+        "does (cached under the bench cache; classification/ppocr.py)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes reading uncached pages with PP-OCR"
+    )
+    parser.add_argument(
+        "--every", type=int, default=1, metavar="N", help="only every Nth document of each type"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     types = [t.strip() for t in args.types.split(",") if t.strip()]
-    report = run(args.data, types, args.limit)
-    report["args"] = {"data": str(args.data), "types": types, "limit": args.limit}
+    report = run(
+        args.data,
+        types,
+        args.limit,
+        validate=args.validate,
+        use_ppocr=args.ppocr,
+        workers=args.workers,
+        every=args.every,
+    )
+    report["args"] = {
+        "data": str(args.data),
+        "types": types,
+        "limit": args.limit,
+        "validate": args.validate,
+        "ppocr": args.ppocr,
+        "every": args.every,
+    }
+    if args.learn is not None:
+        from bench import extract_learning  # it imports this module
+
+        report["learn"] = extract_learning.run(
+            args.data, types, args.limit, args.learn, use_ppocr=args.ppocr
+        )
+        report["args"]["learn"] = args.learn
     print(json.dumps(report))
     return 0
 

@@ -1,5 +1,7 @@
 """Fields of documents whose type is known: extracted by the rules of ``extraction.fields``
-from the stored OCR words and kept as ``FieldValue`` rows with ``source="rule"``.
+from the stored OCR words and kept as ``FieldValue`` rows with ``source="rule"``, or found by
+what people's corrections taught about the page's layout (``fieldmemory``, tried first) and
+kept with ``source="learned"``.
 
 A value a person gave (``source="human"``) is never overwritten; running it again recomputes
 the rule values only, so it is safe to run twice. Pages are read in order: a field found on an
@@ -8,13 +10,22 @@ earlier page wins, a later page only fills what is still missing.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import date
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from PIL import Image
 
+from classification import fieldmemory, ppocr, storage
+from classification.extraction import contracts, validation
 from classification.extraction.fields import Extracted, extract_fields
-from classification.models import Document, FieldDefinition, FieldValue, Page
+from classification.models import Document, DocumentType, FieldDefinition, FieldValue, Page
 
 log = logging.getLogger(__name__)
 
@@ -26,31 +37,142 @@ def first_pages(document: Document) -> list[Page]:
     return list(document.pages.order_by("number")[:MAX_PAGES])
 
 
+def pages_for(document: Document, definitions: Sequence[FieldDefinition]) -> list[Page]:
+    """The pages the rules read for ``definitions`` (of one type or several): the first
+    pages, and for a contract's schema (``contracts.is_contract_schema``) also its last pages,
+    where the governing law and the signature block are."""
+    if not contracts.is_contract_schema((d.name, d.kind) for d in definitions):
+        return first_pages(document)
+    count = document.page_count or document.pages.count()
+    numbers = set(contracts.pages_to_read(count)) | set(range(1, MAX_PAGES + 1))
+    return list(document.pages.filter(number__in=numbers).order_by("number"))
+
+
+# --- Number words: PP-OCR's second reading of a scanned page, for dates and amounts -------------
+
+NUMBER_KINDS = frozenset({FieldDefinition.Kind.DATE, FieldDefinition.Kind.MONEY})
+
+
+def wants_numbers(wanted: Iterable[tuple[str, str]]) -> bool:
+    return any(kind in NUMBER_KINDS for _, kind in wanted)
+
+
+def _numbers_path(page: Page) -> str:
+    return storage.beside(page.image_path, f"ppocr-v{ppocr.VERSION}.json")
+
+
+def number_words(page: Page, compute: bool = False) -> list[ppocr.OcrWord] | None:
+    """PP-OCR's words on a page Tesseract read (``ppocr.worth_reading``), kept in a JSON file
+    next to the page image; None for a page read from its text layer, or when there is no
+    reading yet and ``compute`` is False (a page view never waits seconds for it), or when the
+    engine is unavailable. A reading of an older image (the page was processed again since)
+    is read again."""
+    # DOCSITE_PPOCR (default on) turns new readings off: tests of other things, or a
+    # deployment that would rather not spend the seconds.
+    compute = compute and settings.DOCSITE_PPOCR
+    if not page.image_path or not ppocr.worth_reading(page.ocr_words):
+        return None
+    path = _numbers_path(page)
+    stored = storage.exists(path)
+    if not stored and not compute:
+        return None
+    try:
+        image_bytes = storage.read(page.image_path)
+    except (OSError, ValueError):
+        return None
+    digest = hashlib.sha256(image_bytes).hexdigest()
+    if stored:
+        try:
+            reading = json.loads(storage.read(path))
+            if reading.get("image_sha256") == digest:
+                return list(reading["words"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            log.warning("page=%s unreadable %s, read again", page.pk, path)
+    if not compute:
+        return None
+    with Image.open(io.BytesIO(image_bytes)) as image:
+        words = ppocr.recognise(image)
+    if words is None:
+        return None
+    payload = {"version": ppocr.VERSION, "image_sha256": digest, "words": words}
+    storage.write_atomic(path, json.dumps(payload).encode())
+    return words
+
+
+def prepare(document_id: int, document_type: DocumentType) -> None:
+    """``read_numbers``, for callers about to open a transaction: a failure is logged, never
+    raised (extraction then reads Tesseract's words)."""
+    try:
+        read_numbers(document_id, document_type)
+    except Exception:
+        log.exception("document=%s PP-OCR reading failed", document_id)
+
+
+def read_numbers(document_id: int, document_type: DocumentType) -> int:
+    """Make and store the PP-OCR readings ``extract_document`` will use for ``document_type``
+    now (seconds a page), so a caller can do it before opening the transaction that extracts;
+    returns the pages read (stored readings included)."""
+    document = Document.objects.filter(pk=document_id).first()
+    definitions = list(FieldDefinition.objects.filter(document_type=document_type))
+    if document is None or not wants_numbers((d.name, d.kind) for d in definitions):
+        return 0
+    pages = [p for p in pages_for(document, definitions) if p.number <= MAX_PAGES]
+    return sum(number_words(page, compute=True) is not None for page in pages)
+
+
 def extract(
-    pages: Sequence[Page], definitions: Sequence[FieldDefinition]
+    pages: Sequence[Page], definitions: Sequence[FieldDefinition], compute_numbers: bool = False
 ) -> dict[str, tuple[int, Extracted]]:
-    """What the rules find for ``definitions`` (of one type) on ``pages``, in page order, stored
-    or not: ``{field name: (page number, value)}``."""
+    """What the rules find for ``definitions`` (of one type) on ``pages`` (``pages_for``), in
+    page order, stored or not: ``{field name: (page number, value)}``. A contract's fields are
+    read by the contract rules from the whole text of its pages; any other field by the page
+    rules from the first ``MAX_PAGES`` pages, a field found on an earlier page winning.
+
+    Dates and amounts of a scanned page are read from PP-OCR's words (``number_words``) when
+    they are stored, or read now when ``compute_numbers`` (seconds a page). What people's
+    corrections taught about a page's layout (``fieldmemory.recall``) comes before the rules."""
     wanted = [(d.name, d.kind) for d in definitions]
     found: dict[str, tuple[int, Extracted]] = {}
-    for page in pages:
+    if contracts.is_contract_schema(wanted):
+        count = max((p.number for p in pages), default=0)
+        chosen = set(contracts.pages_to_read(count))
+        texts = [
+            contracts.PageWords(p.number, p.ocr_words, p.width, p.height)
+            for p in pages
+            if p.number in chosen
+        ]
+        found.update(contracts.extract_contract_fields(texts, wanted))
+        wanted = [(name, kind) for name, kind in wanted if not contracts.reads(name, kind)]
+    # What people taught about these pages' layouts comes first (``fieldmemory``); a learned
+    # value the page barely supports only fills what the rules leave.
+    learned = fieldmemory.recall(pages, definitions)
+    found.update(fieldmemory.trusted(learned))
+    for page in (p for p in pages if p.number <= MAX_PAGES):
         missing = [(name, kind) for name, kind in wanted if name not in found]
         if not missing:
             break
-        for name, value in extract_fields(page.ocr_words, page.width, page.height, missing).items():
+        numbers = number_words(page, compute_numbers) if wants_numbers(missing) else None
+        for name, value in extract_fields(
+            page.ocr_words, page.width, page.height, missing, number_words=numbers
+        ).items():
             found[name] = (page.number, value)
-    return found
+    return {**learned, **found}
 
 
-def extract_document(document_id: int) -> int:
-    """Extract and store the rule values of the document's type; returns how many were stored."""
+def extract_document(document_id: int, document_type: DocumentType | None = None) -> int:
+    """Extract and store the rule values of the document's type (or of ``document_type``, the
+    type routing is about to accept); returns how many were stored."""
     document = Document.objects.filter(pk=document_id).select_related("document_type").first()
-    if document is None or document.document_type is None:
+    if document is None:
         return 0
-    definitions = list(FieldDefinition.objects.filter(document_type=document.document_type))
+    document_type = document_type or document.document_type
+    if document_type is None:
+        return 0
+    definitions = list(FieldDefinition.objects.filter(document_type=document_type))
     if not definitions:
         return 0
-    found = extract(first_pages(document), definitions)
+    # PP-OCR reads a scanned page's numbers here, once (stored beside the page image).
+    found = extract(pages_for(document, definitions), definitions, compute_numbers=True)
     stored = 0
     with transaction.atomic():
         human = set(
@@ -59,7 +181,8 @@ def extract_document(document_id: int) -> int:
             ).values_list("field_id", flat=True)
         )
         # Rule values of another type, or ones the rules no longer find, go.
-        FieldValue.objects.filter(document=document, source=FieldValue.Source.RULE).exclude(
+        machine = [FieldValue.Source.RULE, FieldValue.Source.LEARNED]
+        FieldValue.objects.filter(document=document, source__in=machine).exclude(
             field__in=[d for d in definitions if d.name in found]
         ).delete()
         for definition in definitions:
@@ -75,10 +198,60 @@ def extract_document(document_id: int) -> int:
                     "page_number": number,
                     "bbox": list(value.bbox) if value.bbox else None,
                     "confidence": value.confidence,
-                    "source": FieldValue.Source.RULE,
+                    "source": (
+                        FieldValue.Source.LEARNED
+                        if value.source == FieldValue.Source.LEARNED
+                        else FieldValue.Source.RULE
+                    ),
                     "updated_by": None,
                 },
             )
             stored += 1
-    log.info("document=%s fields extracted=%d type=%s", document.pk, stored, document.document_type)
+        fieldmemory.note_uses(
+            found[d.name][1] for d in definitions if d.pk not in human and d.name in found
+        )
+    log.info("document=%s fields extracted=%d type=%s", document.pk, stored, document_type)
     return stored
+
+
+# --- Validation -------------------------------------------------------------------------------
+
+
+def field_spec(definition: FieldDefinition) -> validation.FieldSpec:
+    return validation.FieldSpec(
+        name=definition.name,
+        kind=definition.kind,
+        required=definition.required,
+        pattern=definition.pattern,
+        min=definition.min_value,
+        max=definition.max_value,
+        not_in_future=definition.not_in_future,
+        label=definition.label,
+    )
+
+
+def problems(
+    document: Document, document_type: DocumentType | None = None, today: date | None = None
+) -> list[validation.Problem]:
+    """What fails validation in the document's stored field values (rules' and people's) for
+    ``document_type``: by default the type in force, else the one type whose values are stored
+    (a confident prediction that validation sent to review keeps them). Empty when no type."""
+    stored = list(
+        FieldValue.objects.filter(document=document).select_related("field__document_type")
+    )
+    if document_type is None:
+        document_type = document.document_type
+    if document_type is None:
+        types = {v.field.document_type for v in stored}
+        if len(types) != 1:
+            return []
+        document_type = types.pop()
+    definitions = FieldDefinition.objects.filter(document_type=document_type)
+    values = {
+        v.field.name: (v.value, v.raw)
+        for v in stored
+        if v.field.document_type_id == document_type.pk
+    }
+    return validation.validate(
+        values, [field_spec(d) for d in definitions], today or timezone.localdate()
+    )

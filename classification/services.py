@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, Literal, cast
@@ -15,7 +18,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from classification import fieldstore, intake, learning, queue, storage
+from classification import fieldmemory, fieldstore, intake, learning, queue, signals, storage
+from classification.extraction import validation
 from classification.models import (
     Document,
     DocumentType,
@@ -61,16 +65,28 @@ def read_upload(handle: IO[bytes], size: int | None) -> bytes:
     return data
 
 
-def ingest_upload(data: bytes, filename: str, user: User | None) -> IngestResult:
-    """Store an upload and queue it, or return the document that already has these bytes.
+def ingest_upload(
+    data: bytes,
+    filename: str,
+    user: User | None,
+    *,
+    inspection: intake.Inspection | None = None,
+    external_id: str = "",
+    type_hint: DocumentType | None = None,
+) -> IngestResult:
+    """Store an upload and queue it, or return the document that already has these bytes
+    (whose ``external_id`` and ``type_hint`` stay as they were).
 
     Raises ``intake.RejectedUpload`` before anything is written when the file is refused.
+    ``inspection``: the result of ``check_upload`` for these bytes, when the caller checked a
+    batch of files before storing any (the API), so they are not inspected twice.
     """
     sha256 = hashlib.sha256(data).hexdigest()
     existing = Document.objects.filter(sha256=sha256).first()
     if existing is not None:
         return IngestResult("duplicate", existing)
-    inspection = intake.inspect(data, settings.DOCSITE_MAX_PAGES, settings.DOCSITE_MAX_IMAGE_PIXELS)
+    if inspection is None:
+        inspection = check_upload(data)
     relative = storage.original_path(sha256, inspection.extension)
     # The file goes first: content-addressed, so a concurrent upload of the same bytes writes
     # the same file, and a row never points at a missing file.
@@ -86,6 +102,8 @@ def ingest_upload(data: bytes, filename: str, user: User | None) -> IngestResult
                 size_bytes=len(data),
                 page_count=inspection.page_count,
                 uploaded_by=uploader,
+                external_id=external_id,
+                type_hint=type_hint,
             )
             transaction.on_commit(lambda: enqueue_processing(document.pk))
     except IntegrityError:
@@ -98,6 +116,34 @@ def ingest_upload(data: bytes, filename: str, user: User | None) -> IngestResult
         document.page_count,
     )
     return IngestResult("accepted", document)
+
+
+def check_upload(data: bytes) -> intake.Inspection:
+    """What the bytes are, or ``intake.RejectedUpload`` under the upload limits."""
+    return intake.inspect(data, settings.DOCSITE_MAX_PAGES, settings.DOCSITE_MAX_IMAGE_PIXELS)
+
+
+def delete_document(document: Document) -> bool:
+    """Delete a document, its pages, predictions, labels and fields, and then its stored files;
+    False (nothing deleted) while a worker is processing it, whose page files would outlive it.
+    """
+    with transaction.atomic():
+        row = Document.objects.select_for_update().filter(pk=document.pk).first()
+        if row is None:
+            return True
+        if row.status == Document.Status.PROCESSING:
+            return False
+        row.delete()
+        # Files go after the commit: a rolled-back delete keeps a document with its files.
+        original, pages = row.original_path, storage.page_dir(row.sha256)
+        transaction.on_commit(lambda: _delete_files(original, pages))
+    log.info("document=%s deleted name=%r", document.pk, document.original_name)
+    return True
+
+
+def _delete_files(original: str, pages: str) -> None:
+    storage.delete(original)
+    storage.delete_tree(pages)
 
 
 def enqueue_processing(document_id: int) -> None:
@@ -189,6 +235,8 @@ def mark_failed(document_id: int, claim: datetime, message: str) -> bool:
         processed_at=timezone.now(),
         updated_at=timezone.now(),
     )
+    if updated:
+        signals.send_document_changed(document_id, "failed")
     return bool(updated)
 
 
@@ -243,6 +291,10 @@ def assign_type(
     is stored, but the document's type and status stay as they are. Once committed, enough new
     labels queue a retraining (``learning.note_human_label``).
     """
+    if not second_opinion:
+        # The slow part of extraction (a second OCR reading of scanned pages, seconds a page)
+        # runs before the transaction, so no write lock is held meanwhile.
+        fieldstore.prepare(document.pk, document_type)
     with transaction.atomic():
         label = Label.objects.create(
             document=document,
@@ -265,6 +317,7 @@ def assign_type(
                 updated_at=timezone.now(),
             )
             transaction.on_commit(lambda: learning.note_human_label(document_type))
+            signals.send_document_changed(document.pk, "labeled")
             _extract_fields(document)
     log.info(
         "document=%s labeled type=%s by=%s%s",
@@ -331,6 +384,7 @@ def correct_fields(
                     "updated_by": cast(AuthUser, user) if user.is_authenticated else None,
                 },
             )
+            fieldmemory.remember(document, field, after, given.page_number, given.bbox)
             if after == before:
                 continue
             corrections.append(
@@ -344,3 +398,106 @@ def correct_fields(
                 )
             )
     return corrections
+
+
+# Longest field value a person may give (the workbench form and the API).
+MAX_FIELD_LENGTH = 1000
+
+
+class FieldInputError(ValueError):
+    """Field values that cannot be stored; ``problems`` maps a field name to what is wrong."""
+
+    def __init__(self, message: str, problems: dict[str, str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class SentField:
+    """A field as a person sent it: the value, and optionally the page and the box
+    ([left, top, right, bottom] in page-image pixels, or its JSON text) it was picked from."""
+
+    value: str
+    page: int | str | None = None
+    bbox: object = None
+
+
+def _field_box(raw: object, size: tuple[int, int], label: str) -> list[float]:
+    problem = f"{label}: the box must be [left, top, right, bottom] within the page, in pixels."
+    box = raw
+    if isinstance(raw, str):
+        try:
+            box = json.loads(raw)
+        except ValueError as exc:
+            raise FieldInputError(problem, {}) from exc
+    if not (isinstance(box, list) and len(box) == 4):
+        raise FieldInputError(problem, {})
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in box):
+        raise FieldInputError(problem, {})
+    left, top, right, bottom = (float(v) for v in box)
+    width, height = size
+    if not all(math.isfinite(v) for v in (left, top, right, bottom)):
+        raise FieldInputError(problem, {})
+    if not (0 <= left <= right <= width and 0 <= top <= bottom <= height):
+        raise FieldInputError(problem, {})
+    return [left, top, right, bottom]
+
+
+def check_field_inputs(
+    document: Document,
+    document_type: DocumentType,
+    sent: Mapping[str, SentField],
+    *,
+    strict: bool = True,
+) -> dict[FieldDefinition, FieldInput]:
+    """The fields of ``document_type`` that were sent, checked, as ``correct_fields`` takes
+    them. Fields not sent are left as they are; names that are no field of the type are
+    refused (unless not ``strict``: then a form's other inputs pass). Each value must read as
+    its kind and pass the field's checks (``extraction.validation``: pattern, range, IBAN
+    check digits, not in the future); a required field may stay empty, since a document can
+    lack it. The workbench form and the API both check through here."""
+    definitions = {d.name: d for d in FieldDefinition.objects.filter(document_type=document_type)}
+    unknown = sorted(set(sent) - set(definitions))
+    if unknown and strict:
+        problems = {name: f"Not a field of {document_type.label}." for name in unknown}
+        raise FieldInputError(
+            f"{', '.join(unknown)}: not a field of {document_type.label}.", problems
+        )
+    sizes = {n: (w, h) for n, w, h in document.pages.values_list("number", "width", "height")}
+    inputs = {}
+    problems = {}
+    today = timezone.localdate()
+    for name, definition in definitions.items():
+        given = sent.get(name)
+        if given is None:
+            continue
+        value = given.value.strip()
+        if len(value) > MAX_FIELD_LENGTH:
+            message = f"{definition.label}: at most {MAX_FIELD_LENGTH} characters."
+            raise FieldInputError(message, {name: message})
+        if value:
+            problem, _ = validation.check_value(fieldstore.field_spec(definition), value, today)
+            if problem is not None:
+                problems[name] = problem.message
+        raw_page = str(given.page).strip() if given.page is not None else ""
+        page: int | None = None
+        if raw_page:
+            if not raw_page.isdigit() or int(raw_page) not in sizes:
+                message = f"{definition.label}: page {raw_page} is not a page of this document."
+                raise FieldInputError(message, {name: message})
+            page = int(raw_page)
+        box = None
+        if given.bbox not in (None, ""):
+            if page is None:
+                message = f"{definition.label}: a box needs the page it is on."
+                raise FieldInputError(message, {name: message})
+            try:
+                box = _field_box(given.bbox, sizes[page], definition.label)
+            except FieldInputError as exc:
+                raise FieldInputError(str(exc), {name: str(exc)}) from None
+        if not value:
+            page, box = None, None  # an empty value is on no page
+        inputs[definition] = FieldInput(value, value, page, box)
+    if problems:
+        raise FieldInputError("; ".join(problems.values()) + ".", problems)
+    return inputs

@@ -1,0 +1,778 @@
+"""Learning fields from a person's corrections: what identifies a field in one layout, and
+finding it again on the next document of that layout.
+
+Plain functions, no Django (``classification.fieldmemory`` stores and looks up what these
+return). Three parts:
+
+- ``fingerprint``: the vendor or layout of a page, from the strongest words of its header (the
+  shop's name and address on a receipt, an invoice's letterhead), as readable text of at most 64
+  characters. OCR never reads two scans of the same header alike, so fingerprints are compared
+  with ``similarity`` (words matched with a tolerance for misread letters), not for equality.
+- ``learn``: from the words a person picked for a field, what finds it again: the label words
+  next to it (``TOTAL``, ``Date:``) on its row or on the line above, the offset from those words
+  to the value, the value's place on the page (relative, and counted in lines from the top and
+  the bottom), the shape of what was picked, and the value itself.
+- ``apply``: on another page, find the label words (misread words tolerated), read the value of
+  the field's kind at the learned offset (the nearest one in that direction), or, without a
+  label, near the learned place; a text field whose lines read like the value the person gave
+  gets that value, spelled as they spelled it. Returns an ``Extracted`` with ``source="learned"``.
+
+Measured on the SROIE receipts of ``../shared/data/real-dev`` by ``bench.extract --learn K``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from classification.extraction.fields import Extracted, Line, group_lines
+from classification.extraction.parsers import (
+    find_amounts,
+    find_dates,
+    normalise_currency,
+    parse_iban,
+    parse_identifier,
+    parse_money,
+    parse_percentage,
+)
+
+Box = tuple[int, int, int, int]
+Word = Mapping[str, Any]
+
+# Version of the anchor dicts ``learn`` writes; ``apply`` ignores others. 1: first version.
+ANCHOR_VERSION = 1
+SOURCE = "learned"
+
+# --------------------------------------------------------------------------------------------
+# Fingerprints
+
+FINGERPRINT_CHARS = 64  # FieldMemory.fingerprint's length
+HEADER_SHARE = 0.4  # the header is in the top 40% of the page
+HEADER_LINES = 6  # lines with strong words read at most
+MIN_CONF = 60  # words OCR'd with less confidence are too often misread to identify anything
+# Fingerprints at least this similar are the same layout. Chosen on the 400 SROIE receipts by
+# ``bench.extract --learn`` (groups against the true vendors): purity 0.958 and together 0.829
+# at 0.6, 0.913 / 0.918 at 0.5, 0.973 / 0.812 at 0.65; all but 5 of the "impure" receipts are
+# the truth spelling a vendor two ways or a chain's branches (bench/README.md).
+SAME_LAYOUT = 0.6
+TOKEN_MATCH = 0.7  # two words are one misread word when their edit ratio reaches this
+
+# Words every vendor prints: they say nothing about which vendor it is. (Written as text, one
+# string split, so the list reads as words.)
+_GENERIC = frozenset(
+    """SDN BHD SON SDM BHO CO COM CORP LTD INC LLC PLC GMBH ENTERPRISE TRADING THE AND FOR OF
+    TAX INVOICE RECEIPT SIMPLIFIED CASH BILL GST SST VAT REG NO TEL FAX PHONE EMAIL WWW HTTP
+    HTTPS DATE TIME TOTAL WELCOME THANK YOU OFFICIAL SALES COPY ORIGINAL PAGE ID LOT STREET ROAD
+    AVENUE JALAN JLN TAMAN TMN STRASSE RUE""".split()  # noqa: SIM905
+)
+_LETTERS = re.compile(r"[^A-Z]")
+
+
+def _strong_tokens(line: Line) -> list[str]:
+    tokens = []
+    for word in line.words:
+        if float(word.get("conf", 100)) < MIN_CONF:
+            continue
+        token = _LETTERS.sub("", str(word["text"]).upper())  # digits and punctuation go
+        if len(token) >= 3 and token not in _GENERIC:
+            tokens.append(token)
+    return tokens
+
+
+def fingerprint(words: Sequence[Word], width: int, height: int) -> str:
+    """The page's vendor or layout: the distinct strong words of its header in reading order
+    (letters only, upper case, no generic words like ``SDN BHD`` or ``INVOICE``), joined by
+    spaces, at most 64 characters; "" when the header has none.
+
+    Lines all in lower case are skipped: handwritten notes on a scan (SROIE's receipts carry the
+    annotator's name at the top), never a printed letterhead.
+    """
+    del width
+    tokens: list[str] = []
+    used = 0
+    for line in group_lines(words):
+        if line.box[1] > HEADER_SHARE * max(height, 1) or used >= HEADER_LINES:
+            break
+        if line.text == line.text.lower():
+            continue
+        strong = _strong_tokens(line)
+        used += bool(strong)
+        tokens.extend(t for t in strong if t not in tokens)
+    text = ""
+    for token in tokens:
+        if len(text) + len(token) + bool(text) > FINGERPRINT_CHARS:
+            break
+        text = f"{text} {token}" if text else token
+    return text
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (words and lines: a plain dynamic programme is fast enough)."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+# Fingerprint words meet again and again (every lookup compares a page with every layout).
+_word_distance = lru_cache(maxsize=65536)(_distance)
+
+
+def text_ratio(a: str, b: str) -> float:
+    """1 - edit distance / longer length: 1.0 equal, 0.0 nothing in common."""
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    longest = max(len(a), len(b))
+    if abs(len(a) - len(b)) > longest * (1 - TOKEN_MATCH):
+        return 1 - abs(len(a) - len(b)) / longest  # an upper bound, enough to refuse
+    distance = _word_distance(a, b) if longest <= 24 else _distance(a, b)
+    return 1 - distance / longest
+
+
+def _matched(tokens: list[str], others: set[str]) -> int:
+    return sum(t in others or any(text_ratio(t, o) >= TOKEN_MATCH for o in others) for t in tokens)
+
+
+@lru_cache(maxsize=4096)
+def _trigrams(text: str) -> frozenset[str]:
+    padded = f" {text} "
+    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two fingerprints are, in [0, 1]: the share of the words of both that have a
+    match in the other (equal, or one misread into the other)."""
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 1.0
+    # Cheap refusal first: fingerprints of different vendors share few letter triples, and a
+    # lookup compares a page with every layout people taught. Alike ones (0.55 and more) share
+    # at least 43% of the shorter one's triples on the SROIE receipts.
+    ta, tb = _trigrams(a), _trigrams(b)
+    if len(ta & tb) < 0.35 * min(len(ta), len(tb)):
+        return 0.0
+    left, right = a.split(), b.split()
+    matched = _matched(left, set(right)) + _matched(right, set(left))
+    return matched / (len(left) + len(right))
+
+
+def best_match(page: str, known: Iterable[str]) -> str | None:
+    """The known fingerprint most like ``page``'s, if at least ``SAME_LAYOUT`` alike (of equally
+    alike ones, the first in sorted order, so every process picks the same)."""
+    best: tuple[float, str] | None = None
+    for candidate in sorted(known):
+        score = similarity(page, candidate)
+        if score >= SAME_LAYOUT and (best is None or score > best[0]):
+            best = (score, candidate)
+    return None if best is None else best[1]
+
+
+# --------------------------------------------------------------------------------------------
+# Words, rows and values
+
+
+def _box(words: Iterable[Word]) -> Box | None:
+    boxes = [
+        (
+            int(w["left"]),
+            int(w["top"]),
+            int(w["left"]) + int(w["width"]),
+            int(w["top"]) + int(w["height"]),
+        )
+        for w in words
+    ]
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _norm(text: str) -> str:
+    """A word as label words are compared: upper case, letters and digits only."""
+    return re.sub(r"[^0-9A-Z]", "", text.upper())
+
+
+def shape(text: str) -> str:
+    """Digits as 9, letters as A, other characters kept, spaces dropped: "25/12/2018" is
+    "99/99/9999", "CS00012345" is "AA99999999"."""
+    return re.sub(r"[^\W\d_]", "A", re.sub(r"\d", "9", "".join(text.split())))
+
+
+def _centre_y(w: Word) -> float:
+    return int(w["top"]) + int(w["height"]) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    lines: list[Line]
+    width: int
+    height: int
+
+    def row(
+        self, box: Box, *, right_of: int | None = None, left_of: int | None = None
+    ) -> list[Word]:
+        """The words whose vertical centre lies within ``box``'s top and bottom, left to right,
+        across the OCR's lines (Tesseract cuts a table row into several)."""
+        top, bottom = box[1], box[3]
+        slack = 0.15 * (bottom - top)
+        out = [
+            w
+            for line in self.lines
+            if line.box[1] <= bottom and line.box[3] >= top
+            for w in line.words
+            if top - slack <= _centre_y(w) <= bottom + slack
+            and (right_of is None or int(w["left"]) >= right_of)
+            and (left_of is None or int(w["left"]) + int(w["width"]) <= left_of)
+        ]
+        return sorted(out, key=lambda w: int(w["left"]))
+
+    def line_index(self, word: Word) -> int:
+        for i, line in enumerate(self.lines):
+            if any(w is word for w in line.words):
+                return i
+        return -1
+
+
+@dataclass(frozen=True, slots=True)
+class _Value:
+    value: str
+    raw: str
+    words: list[Word]
+
+    @property
+    def box(self) -> Box:
+        found = _box(self.words)
+        assert found is not None
+        return found
+
+
+def _text_of(words: Sequence[Word]) -> tuple[str, list[tuple[int, int]]]:
+    parts, spans, pos = [], [], 0
+    for w in words:
+        text = str(w["text"])
+        spans.append((pos, pos + len(text)))
+        parts.append(text)
+        pos += len(text) + 1
+    return " ".join(parts), spans
+
+
+def _words_in(words: Sequence[Word], spans: list[tuple[int, int]], a: int, b: int) -> list[Word]:
+    return [w for w, (s, e) in zip(words, spans, strict=True) if s < b and e > a]
+
+
+def values_in(
+    words: Sequence[Word], kind: str, day_first: bool | None = None, bare: bool = True
+) -> list[_Value]:
+    """The values of ``kind`` in a run of words (one row, or part of one), left to right.
+    ``bare``: a number without cents or a currency is an amount when nothing else is."""
+    text, spans = _text_of(words)
+    out: list[_Value] = []
+    if kind == "date":
+        for d in find_dates(text, day_first=day_first):
+            out.append(_Value(d.iso, d.raw, _words_in(words, spans, *d.span)))
+    elif kind in ("money", "percentage"):
+        for m in find_amounts(text):
+            within = _words_in(words, spans, *m.span)
+            digits = [w for w in within if any(c.isdigit() for c in str(w["text"]))]
+            out.append(_Value(f"{m.amount:.2f}", m.raw, digits or within))  # "RM" is no place
+        if not out and bare:  # a bare number ("1939") when nothing has cents or a currency
+            for w in words:
+                number = parse_money(str(w["text"]))
+                if number is not None and any(c.isdigit() for c in str(w["text"])):
+                    out.append(_Value(f"{number.amount:.2f}", number.raw, [w]))
+        if kind == "percentage":
+            out = [
+                _Value(f"{p:.2f}", str(w["text"]), [w])
+                for w in words
+                if (p := parse_percentage(str(w["text"]))) is not None
+            ] or out
+    elif kind == "currency":
+        for w in words:
+            code = normalise_currency(str(w["text"]).strip(".,:;()"))
+            if code:
+                out.append(_Value(code, str(w["text"]), [w]))
+    elif kind == "identifier":
+        for w in words:
+            token = parse_identifier(str(w["text"]))
+            if token is not None and not find_dates(token):
+                out.append(_Value(token, token, [w]))
+    elif kind == "account":
+        iban = parse_iban(text)
+        if iban:
+            out.append(_Value(iban, iban, list(words)))
+    elif words:  # text and names: the run itself
+        out.append(_Value(" ".join(text.split()), text, list(words)))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Learning
+
+MAX_LABEL_WORDS = 4
+
+
+def _is_label_word(w: Word) -> bool:
+    """A word that can name a field: letters (two at least), no digits ("TOTAL", "Date:",
+    "RM"), read with some confidence (a smudge or a logo reads as "EEE")."""
+    text = str(w["text"])
+    return (
+        len(_norm(text)) >= 2
+        and not any(c.isdigit() for c in text)
+        and float(w.get("conf", 100)) >= MIN_CONF
+    )
+
+
+def _label_left(page: _Page, value: Box, picked: list[Word]) -> list[Word]:
+    """The label words just left of the value on its row, nearest last."""
+    row = [w for w in page.row(value, left_of=value[0] + 2) if not any(w is p for p in picked)]
+    label: list[Word] = []
+    for w in reversed(row):
+        text = str(w["text"])
+        if not _norm(text) or (not label and normalise_currency(text.strip(".,:;()"))):
+            continue  # punctuation or a currency between the label and the value (":", "RM")
+        if not _is_label_word(w):
+            break  # a quantity or a price: what is left of it is another field's
+        label.insert(0, w)
+        if len(label) == MAX_LABEL_WORDS:
+            break
+    return label
+
+
+def _label_above(page: _Page, value: Box, first_line: int) -> list[Word]:
+    """Label words on the nearest line above that overlaps the value's columns."""
+    for i in range(first_line - 1, max(first_line - 3, -1), -1):
+        line = page.lines[i]
+        if line.box[3] > value[1] + 0.5 * (value[3] - value[1]):
+            continue  # the same row, cut into another OCR line
+        near = [
+            w
+            for w in line.words
+            if _is_label_word(w)
+            and _norm(str(w["text"]))
+            and int(w["left"]) < value[2] + (value[3] - value[1]) * 4
+            and int(w["left"]) + int(w["width"]) > value[0] - (value[3] - value[1]) * 8
+        ]
+        return near[:MAX_LABEL_WORDS]
+    return []
+
+
+def pick_words(words: Sequence[Word], bbox: Sequence[float]) -> list[int]:
+    """The indices of the words a box drawn over them covers: more than half of a word's
+    area inside the box (how the workbench's picked box, the union of the words, is read)."""
+    left, top, right, bottom = (float(v) for v in bbox)
+    out = []
+    for i, w in enumerate(words):
+        if not str(w.get("text", "")).strip():
+            continue
+        wl, wt = float(w["left"]), float(w["top"])
+        wr, wb = wl + float(w["width"]), wt + float(w["height"])
+        inter = max(0.0, min(wr, right) - max(wl, left)) * max(0.0, min(wb, bottom) - max(wt, top))
+        area = max((wr - wl) * (wb - wt), 1.0)
+        if inter / area > 0.5:
+            out.append(i)
+    return out
+
+
+def locate(words: Sequence[Word], width: int, height: int, kind: str, value: str) -> list[int]:
+    """The word indices a person would pick for ``value`` (what a benchmark feeds ``learn``
+    with instead of a person): the words that read as the value, compared the way the kind is
+    (dates and amounts parsed, text by letters and digits), else the words most like it (OCR
+    misread them; the person picks them and types the value right); [] when nothing on the page
+    is alike enough. Of equally good ones, the lowest on the page (a total repeats below as the
+    amount paid more often than above)."""
+    del width, height
+    page = _Page(group_lines(words), 0, 0)
+    want = _wanted(kind, value)
+    if want is None:
+        return []
+    found: list[tuple[float, list[Word]]] = []
+    if kind in ("text", "names"):
+        found = _text_runs(page.lines, _norm(value))
+    else:
+        for line in page.lines:
+            found += [
+                (1.0, v.words) for v in values_in(page.row(line.box), kind) if v.value == want
+            ]
+        if not found:  # misread: the word or two most like the value as written
+            target = _norm(value)
+            for line in page.lines:
+                for a in range(len(line.words)):
+                    for b in range(a + 1, min(a + 3, len(line.words) + 1)):
+                        run = list(line.words[a:b])
+                        if not all(any(c.isdigit() for c in str(w["text"])) for w in run):
+                            continue
+                        score = text_ratio(target, _norm(" ".join(str(w["text"]) for w in run)))
+                        if score >= LOCATE_MATCH:
+                            found.append((score, run))
+    if not found:
+        return []
+    _, best = max(found, key=lambda f: (f[0], (_box(f[1]) or (0, 0, 0, 0))[1]))
+    index = {id(w): i for i, w in enumerate(words)}
+    return sorted(index[id(w)] for w in best if id(w) in index)
+
+
+LOCATE_MATCH = 0.75  # words this alike to the value are where a person would have picked it
+
+
+def _text_runs(lines: list[Line], target: str) -> list[tuple[float, list[Word]]]:
+    """Runs of whole lines, or words within one line, that read like ``target``."""
+    found: list[tuple[float, list[Word]]] = []
+    if not target:
+        return found
+    for start in range(len(lines)):
+        joined = ""
+        for end in range(start, min(start + 6, len(lines))):
+            joined += _norm(lines[end].text)
+            score = text_ratio(target, joined)
+            if score >= LOCATE_MATCH:
+                found.append((score, [w for line in lines[start : end + 1] for w in line.words]))
+            if len(joined) >= 1.3 * len(target):
+                break
+    for line in lines:  # a value within one line ("Vendor: ACME" picked as "ACME")
+        for a in range(len(line.words)):
+            for b in range(a + 1, len(line.words) + 1):
+                run = list(line.words[a:b])
+                score = text_ratio(target, _norm(" ".join(str(w["text"]) for w in run)))
+                if score >= LOCATE_MATCH and b - a < len(line.words):
+                    found.append((score, run))
+    return found
+
+
+def _wanted(kind: str, value: str) -> str | None:
+    """``value`` in the form ``values_in`` gives it."""
+    text = value.strip()
+    if not text:
+        return None
+    if kind == "date":
+        dates = find_dates(text)
+        return dates[0].iso if dates else None
+    if kind in ("money", "percentage"):
+        money = parse_money(text)
+        return f"{money.amount:.2f}" if money is not None else None
+    if kind == "currency":
+        return normalise_currency(text) or text.upper()
+    if kind == "account":
+        return parse_iban(text)
+    return " ".join(text.split())
+
+
+def learn(
+    words: Sequence[Word],
+    width: int,
+    height: int,
+    kind: str,
+    value: str,
+    *,
+    bbox: Sequence[float] | None = None,
+    indices: Sequence[int] | None = None,
+) -> dict[str, Any] | None:
+    """What finds a field again, from the words a person picked for it (their ``indices`` in
+    ``words``, or the ``bbox`` drawn over them) and the value they gave. None when nothing on the
+    page was picked."""
+    chosen = list(indices) if indices is not None else pick_words(words, bbox or (0, 0, 0, 0))
+    picked = [words[i] for i in chosen if 0 <= i < len(words) and str(words[i]["text"]).strip()]
+    if not picked:
+        return None
+    page = _Page(group_lines(words), width, height)
+    box = _box(picked)
+    assert box is not None
+    line_numbers = sorted({page.line_index(w) for w in picked} - {-1})
+    first = line_numbers[0] if line_numbers else 0
+    label = _label_left(page, box, picked)
+    where = "left" if label else None
+    if not label:
+        label = _label_above(page, box, first)
+        where = "above" if label else None
+    raw = " ".join(
+        str(w["text"]) for w in sorted(picked, key=lambda w: (page.line_index(w), int(w["left"])))
+    )
+    w, h = max(width, 1), max(height, 1)
+    anchor: dict[str, Any] = {
+        "v": ANCHOR_VERSION,
+        "kind": kind,
+        "label": [_norm(str(x["text"])) for x in label],
+        "where": where,
+        "label_starts_row": bool(label) and _starts_row(page, label),
+        "box": [
+            round(box[0] / w, 4),
+            round(box[1] / h, 4),
+            round(box[2] / w, 4),
+            round(box[3] / h, 4),
+        ],
+        "lines": max(1, len(line_numbers)),
+        "line_from_top": first,
+        "line_from_bottom": len(page.lines) - 1 - first,
+        "shape": shape(raw),
+        "cents": bool(re.search(r"\d[.,] ?\d\d(?!\d)", raw)),
+        "example": value.strip(),
+        "raw": raw,
+    }
+    if label:
+        lbox = _box(label)
+        assert lbox is not None
+        unit = max(lbox[3] - lbox[1], 1)
+        # From the label's right edge (its bottom when above) to the value's left edge.
+        anchor["offset"] = [
+            round((box[0] - (lbox[2] if where == "left" else lbox[0])) / unit, 3),
+            round((box[1] - lbox[1]) / unit, 3),
+        ]
+    if kind == "date":
+        anchor["day_first"] = _day_first(raw, value)
+    return anchor
+
+
+def _starts_row(page: _Page, label: list[Word]) -> bool:
+    lbox = _box(label)
+    assert lbox is not None
+    before = [w for w in page.row(lbox, left_of=lbox[0] + 1) if _norm(str(w["text"]))]
+    return not before
+
+
+def _day_first(raw: str, value: str) -> bool | None:
+    """Whether the page writes dates day first, when the person's value settles it (they typed
+    the date in another form than the page's, and the page's is ambiguous)."""
+    given = find_dates(value)
+    if not given:
+        return None
+    for day_first in (True, False):
+        read = find_dates(raw, day_first=day_first)
+        if read and read[0].ambiguous and read[0].iso == given[0].iso:
+            return day_first
+    return None
+
+
+def merge(previous: Mapping[str, Any] | None, new: dict[str, Any], keep: int = 3) -> dict[str, Any]:
+    """The anchor of a second correction in the same layout, with up to ``keep`` earlier ones
+    kept as alternatives (``apply`` tries all: one layout may print a field in two places)."""
+    if not previous or previous.get("v") != ANCHOR_VERSION:
+        return new
+    earlier = [{k: v for k, v in previous.items() if k != "alternatives"}]
+    earlier += list(previous.get("alternatives", []))
+    same = [
+        a
+        for a in earlier
+        if (a.get("label"), a.get("where")) != (new.get("label"), new.get("where"))
+    ]
+    return {**new, "alternatives": same[: keep - 1]} if keep > 1 else new
+
+
+# --------------------------------------------------------------------------------------------
+# Applying
+
+# A learned value less sure than this gives way to the rules' value when they find one.
+TRUSTED = 0.5
+LABEL_MATCH = 0.75  # label words read at least this alike are the label (OCR misreads letters)
+SNAP_TEXT = 0.8  # a text field's lines this alike to the person's value are that value
+SNAP_DISTANCE = 0.25  # and start at most this share of the page from where they were
+
+
+def _label_matches(page: _Page, label: list[str]) -> list[tuple[float, list[Word]]]:
+    """Runs of words on one line that read like the label words, with how alike."""
+    target = "".join(label)
+    out: list[tuple[float, list[Word]]] = []
+    n = len(label)
+    for line in page.lines:
+        words = [w for w in line.words if _norm(str(w["text"]))]
+        for size in {max(1, n - 1), n, n + 1}:
+            for start in range(0, len(words) - size + 1):
+                run = words[start : start + size]
+                score = text_ratio(target, "".join(_norm(str(w["text"])) for w in run))
+                if score >= LABEL_MATCH:
+                    out.append((score, run))
+    # A run inside a better run of the same words counts once.
+    out.sort(key=lambda m: -m[0])
+    kept: list[tuple[float, list[Word]]] = []
+    for score, run in out:
+        if not any(any(w is x for x in other for w in run) for _, other in kept):
+            kept.append((score, run))
+    return kept
+
+
+def _rel(box: Box, page: _Page) -> tuple[float, float, float, float]:
+    w, h = max(page.width, 1), max(page.height, 1)
+    return box[0] / w, box[1] / h, box[2] / w, box[3] / h
+
+
+def _place_penalty(anchor: Mapping[str, Any], page: _Page, value: _Value) -> float:
+    """How far from the learned place, in page shares: vertically the nearer of its share of
+    the page from the top and its count of lines from the bottom (receipts grow downwards)."""
+    learned = anchor["box"]
+    here = _rel(value.box, page)
+    dy_top = abs(here[1] - learned[1])
+    index = page.line_index(value.words[0])
+    lines = max(len(page.lines), 1)
+    dy_bottom = abs((lines - 1 - index) - int(anchor.get("line_from_bottom", 0))) / lines
+    dx = abs((here[0] + here[2]) / 2 - (learned[0] + learned[2]) / 2)
+    return min(dy_top, dy_bottom) + 0.5 * dx
+
+
+def _by_label(anchor: Mapping[str, Any], page: _Page, kind: str) -> tuple[float, _Value] | None:
+    best: tuple[float, _Value] | None = None
+    day_first, bare = anchor.get("day_first"), not anchor.get("cents")
+    for score, run in _label_matches(page, list(anchor["label"])):
+        lbox = _box(run)
+        assert lbox is not None
+        unit = max(lbox[3] - lbox[1], 1)
+        dx, dy = anchor.get("offset", [0.0, 0.0])
+        if anchor["where"] == "left":
+            row = page.row(lbox, right_of=lbox[2] - 2)
+            row = [w for w in row if not any(w is r for r in run)]
+            expected_x = lbox[2] + dx * unit
+            found = values_in(row, kind, day_first, bare)
+        else:
+            index = page.line_index(run[0])
+            found = []
+            for line in page.lines[index + 1 : index + 4]:
+                found += values_in(page.row(line.box), kind, day_first, bare)
+                if found and kind not in ("text", "names"):
+                    break
+            expected_x = lbox[0] + dx * unit
+            expected_y = lbox[1] + dy * unit
+            found = [v for v in found if v.box[1] >= lbox[1]]
+            if kind in ("text", "names"):
+                found = sorted(found, key=lambda v: abs(v.box[1] - expected_y))[:1]
+        for v in found:
+            distance = abs(v.box[0] - expected_x) / max(page.width, 1)
+            context = 0.0
+            if anchor.get("label_starts_row") and not _starts_row(page, run):
+                context = 0.25  # "TOTAL" was the row's first word; this one follows "SUB"
+            fit = score - 2.0 * distance - context - 0.5 * _place_penalty(anchor, page, v)
+            fit += 0.1 * (shape(v.raw) == anchor.get("shape"))
+            if best is None or fit > best[0]:
+                best = (fit, v)
+    return best
+
+
+def _by_place(anchor: Mapping[str, Any], page: _Page, kind: str) -> tuple[float, _Value] | None:
+    """The value of ``kind`` nearest the learned place, within a few lines of it."""
+    best: tuple[float, _Value] | None = None
+    day_first, bare = anchor.get("day_first"), not anchor.get("cents")
+    for line in page.lines:
+        for v in values_in(page.row(line.box), kind, day_first, bare):
+            penalty = _place_penalty(anchor, page, v)
+            penalty -= 0.03 * (shape(v.raw) == anchor.get("shape"))
+            if penalty < 0.06 and (best is None or -penalty > best[0]):
+                best = (-penalty, v)
+    return best
+
+
+def _snap_text(anchor: Mapping[str, Any], page: _Page) -> tuple[float, Box | None, str] | None:
+    """Words near the learned place that read like the value the person gave: (how alike,
+    where, the page's text)."""
+    target = _norm(str(anchor.get("example", "")))
+    learned_top = float(anchor["box"][1])
+    best: tuple[float, Box | None, str] | None = None
+    near = [
+        line
+        for line in page.lines
+        if abs(line.box[1] / max(page.height, 1) - learned_top) <= SNAP_DISTANCE
+    ]
+    for score, run in _text_runs(near, target):
+        box = _box(run)
+        assert box is not None
+        # Further than a tenth of the page from where it was is less likely the same field.
+        score -= 0.3 * max(0.0, abs(box[1] / max(page.height, 1) - learned_top) - 0.1)
+        if score >= SNAP_TEXT and (best is None or score > best[0]):
+            best = (score, box, " ".join(str(w["text"]) for w in run))
+    return best
+
+
+def _text_value(anchor: Mapping[str, Any], text: str) -> str:
+    """The person's spelling where the page reads like it, misread or not (a vendor's name is
+    then written one way on all its documents); the page's own where it is longer or shorter
+    than misreadings make (this document prints more or less: a branch's name)."""
+    example = str(anchor["example"])
+    read, taught = _norm(text), _norm(example)
+    if not 0.85 <= len(read) / max(len(taught), 1) <= 1.15:
+        return " ".join(text.split())
+    return example
+
+
+def _confidence(value: float) -> float:
+    return round(min(0.99, max(0.05, value)), 3)
+
+
+def apply(
+    words: Sequence[Word], width: int, height: int, anchor: Mapping[str, Any], kind: str
+) -> Extracted | None:
+    """The field on this page by what ``learn`` (or ``merge``) stored, or None when neither
+    the label nor the place gives a value of ``kind``."""
+    if anchor.get("v") != ANCHOR_VERSION:
+        return None
+    page = _Page(group_lines(words), width, height)
+    if not page.lines:
+        return None
+    variants = [anchor, *anchor.get("alternatives", [])]
+    found: list[Extracted] = []
+    for variant in variants:
+        one = _apply_one(variant, page, kind)
+        if one is not None:
+            found.append(one)
+    return max(found, key=lambda e: e.confidence) if found else None
+
+
+def _apply_one(anchor: Mapping[str, Any], page: _Page, kind: str) -> Extracted | None:
+    if kind in ("text", "names"):
+        snapped = _snap_text(anchor, page)
+        if snapped is not None:
+            score, box, text = snapped
+            return Extracted(_text_value(anchor, text), text, box, _confidence(score), SOURCE)
+    best = _by_label(anchor, page, kind) if anchor.get("label") else None
+    if best is not None:
+        fit, v = best
+        return Extracted(v.value, v.raw, v.box, _confidence(0.45 + 0.45 * fit), SOURCE)
+    if kind in ("text", "names"):
+        return None  # a text without its label or its words is anyone's guess
+    placed = _by_place(anchor, page, kind)
+    if placed is None:
+        return None
+    fit, v = placed
+    # A value by place alone is a guess: below TRUSTED, so the rules' value comes first.
+    return Extracted(v.value, v.raw, v.box, _confidence(TRUSTED - 0.05 + fit), SOURCE)
+
+
+def apply_all(
+    words: Sequence[Word],
+    width: int,
+    height: int,
+    anchors: Mapping[str, Mapping[str, Any]],
+    fields: Iterable[tuple[str, str]],
+) -> dict[str, Extracted]:
+    """``apply`` for each field ``(name, kind)`` that has an anchor; the fields found."""
+    out = {}
+    for name, kind in fields:
+        if name in anchors:
+            found = apply(words, width, height, anchors[name], str(kind))
+            if found is not None:
+                out[name] = found
+    return out
+
+
+__all__ = [
+    "ANCHOR_VERSION",
+    "SAME_LAYOUT",
+    "apply",
+    "apply_all",
+    "best_match",
+    "fingerprint",
+    "learn",
+    "locate",
+    "merge",
+    "pick_words",
+    "similarity",
+]

@@ -1,0 +1,150 @@
+"""Field memories (``FieldMemory``): what a person's correction taught about a field in one
+vendor's or layout's documents, stored when they pick the field's words on a page, and tried
+first when the fields of a page of that layout are extracted.
+
+The learning itself is ``classification.extraction.memory`` (no Django); this module keeps its
+results. A layout is known by its first page's ``memory.fingerprint``, compared by similarity:
+a correction on a page alike enough to a layout people already taught (any field of the same
+type) updates that layout's memories, so one layout's memories share one fingerprint.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from classification.extraction import memory
+from classification.extraction.fields import Extracted
+from classification.models import Document, FieldDefinition, FieldMemory, Page
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Learned(Extracted):
+    """A value a memory found, with the memory it came from (to count its uses)."""
+
+    memory_id: int = 0
+
+
+def remember(
+    document: Document,
+    field: FieldDefinition,
+    value: str,
+    page_number: int | None,
+    bbox: Sequence[float] | None,
+) -> FieldMemory | None:
+    """Learn where ``field`` is in this document's layout from the words a person picked
+    (``bbox`` on page ``page_number``) for ``value``. Nothing happens for a typed value (no
+    box), an empty one, or a page without OCR words. A failure is logged, never raised: the
+    person's value is stored whatever learning makes of it."""
+    if page_number is None or bbox is None or not value.strip():
+        return None
+    try:
+        with transaction.atomic():
+            return _remember(document, field, value.strip(), page_number, bbox)
+    except Exception:
+        log.exception(
+            "document=%s field=%s learning from the correction failed", document.pk, field.name
+        )
+        return None
+
+
+def _remember(
+    document: Document, field: FieldDefinition, value: str, number: int, bbox: Sequence[float]
+) -> FieldMemory | None:
+    page = Page.objects.filter(document=document, number=number).first()
+    if page is None or not page.ocr_words:
+        return None
+    fingerprint = memory.fingerprint(page.ocr_words, page.width, page.height)
+    anchor = memory.learn(page.ocr_words, page.width, page.height, field.kind, value, bbox=bbox)
+    if not fingerprint or anchor is None:
+        return None
+    known = FieldMemory.objects.filter(field__document_type_id=field.document_type_id)
+    layout = memory.best_match(fingerprint, set(known.values_list("fingerprint", flat=True)))
+    key = layout or fingerprint
+    existing = FieldMemory.objects.select_for_update().filter(field=field, fingerprint=key).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                created = FieldMemory.objects.create(
+                    field=field, fingerprint=key, anchor=anchor, example=value,
+                    source_document=document,
+                )  # fmt: skip
+            log.info("field=%s layout=%r learned from document=%s", field.name, key, document.pk)
+            return created
+        except IntegrityError:  # the same layout taught at the same moment: update that one
+            existing = FieldMemory.objects.select_for_update().get(field=field, fingerprint=key)
+    existing.anchor = memory.merge(existing.anchor, anchor)
+    existing.example = value
+    existing.source_document = document
+    existing.save(update_fields=["anchor", "example", "source_document", "updated_at"])
+    log.info("field=%s layout=%r relearned from document=%s", field.name, key, document.pk)
+    return existing
+
+
+def recall(
+    pages: Sequence[Page], definitions: Sequence[FieldDefinition]
+) -> dict[str, tuple[int, Learned]]:
+    """What the memories of these pages' layouts find for ``definitions``, in page order, an
+    earlier page winning: ``{field name: (page number, value)}``. One query when nothing was
+    ever learned for these fields."""
+    by_id = {d.pk: d for d in definitions}
+    known: dict[int, set[str]] = {}
+    for field_id, fingerprint in FieldMemory.objects.filter(field_id__in=list(by_id)).values_list(
+        "field_id", "fingerprint"
+    ):
+        known.setdefault(field_id, set()).add(fingerprint)
+    if not known:
+        return {}
+    found: dict[str, tuple[int, Learned]] = {}
+    for page in pages:
+        wanted = {i: fps for i, fps in known.items() if by_id[i].name not in found}
+        if not wanted or not page.ocr_words:
+            continue
+        fingerprint = memory.fingerprint(page.ocr_words, page.width, page.height)
+        if not fingerprint:
+            continue
+        alike = {fp: memory.similarity(fingerprint, fp) for fp in set().union(*wanted.values())}
+        # Each field's own best layout: fields taught on different documents of one layout
+        # may sit under different (alike) fingerprints.
+        chosen = {
+            i: max(sorted(fps), key=lambda fp: alike[fp])
+            for i, fps in wanted.items()
+            if max(alike[fp] for fp in fps) >= memory.SAME_LAYOUT
+        }
+        if not chosen:
+            continue
+        rows = FieldMemory.objects.filter(field_id__in=chosen, fingerprint__in=set(chosen.values()))
+        for row in rows:
+            if chosen.get(row.field_id) != row.fingerprint:
+                continue
+            definition = by_id[row.field_id]
+            value = memory.apply(
+                page.ocr_words, page.width, page.height, row.anchor, definition.kind
+            )
+            if value is not None:
+                found[definition.name] = (page.number, _learned(value, row.pk))
+    return found
+
+
+def _learned(value: Extracted, memory_id: int) -> Learned:
+    return Learned(value.value, value.raw, value.bbox, value.confidence, value.source, memory_id)
+
+
+def trusted(learned: dict[str, tuple[int, Learned]]) -> dict[str, tuple[int, Learned]]:
+    """The learned values sure enough to come before the rules (``memory.TRUSTED``); the others
+    only fill a field the rules leave empty."""
+    return {n: v for n, v in learned.items() if v[1].confidence >= memory.TRUSTED}
+
+
+def note_uses(values: Iterable[Any]) -> None:
+    """Count one use for the memory behind each learned value stored."""
+    ids = [v.memory_id for v in values if isinstance(v, Learned)]
+    if ids:
+        FieldMemory.objects.filter(pk__in=ids).update(uses=F("uses") + 1)
