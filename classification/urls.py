@@ -7,6 +7,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="documents"), name="home"),
     path("upload/", upload.upload, name="upload"),
     path("documents/", documents.document_list, name="documents"),
+    path("documents/export/", documents.export_documents, name="document_export"),
     path("documents/statuses/", documents.statuses, name="document_statuses"),
     path("documents/<int:document_id>/", documents.document_detail, name="document"),
     path("documents/<int:document_id>/retry/", documents.retry, name="document_retry"),

@@ -1,27 +1,36 @@
-"""The document list (filtered, searchable, live) and one document's page."""
+"""The document list (filtered, searchable, live, exported) and one document's page."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from classification import access, services
+from classification import access, export, services
 from classification.models import Document, DocumentType
 
 PAGE_SIZE = 25
 
 
-def _filtered(request: HttpRequest) -> tuple[QuerySet[Document], dict[str, str]]:
-    documents = access.visible_documents(request.user).select_related("document_type")
+def filtered_documents(
+    user: access.User, params: Mapping[str, str]
+) -> tuple[QuerySet[Document], dict[str, str]]:
+    """The documents ``user`` may see, filtered by ``params`` (``status``, ``type``, ``q``) as
+    the document list does, and the filters as understood. The list and the export use it."""
+    documents = access.visible_documents(user).select_related("document_type")
     filters = {
-        "status": request.GET.get("status", ""),
-        "type": request.GET.get("type", ""),
-        "q": request.GET.get("q", "").strip()[:200],
+        "status": params.get("status", ""),
+        "type": params.get("type", ""),
+        "q": params.get("q", "").strip()[:200],
     }
     if filters["status"] in Document.Status.values:
         documents = documents.filter(status=filters["status"])
@@ -37,7 +46,7 @@ def _filtered(request: HttpRequest) -> tuple[QuerySet[Document], dict[str, str]]
 
 @login_required
 def document_list(request: HttpRequest) -> HttpResponse:
-    documents, filters = _filtered(request)
+    documents, filters = filtered_documents(request.user, request.GET)
     page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -46,10 +55,39 @@ def document_list(request: HttpRequest) -> HttpResponse:
         "types": DocumentType.objects.filter(active=True),
         "live": any(not d.is_final for d in page.object_list),
         "query": request.GET.urlencode(),
+        "export_query": urlencode({name: value for name, value in filters.items() if value}),
     }
     if request.headers.get("HX-Request") and request.GET.get("fragment") == "rows":
         return render(request, "classification/_document_rows.html", context)
     return render(request, "classification/document_list.html", context)
+
+
+@login_required
+@require_GET
+def export_documents(request: HttpRequest) -> HttpResponseBase:
+    """The documents of the list with these filters, all of them, streamed as
+    ``?format=csv|json|jsonl`` (``classification.export``)."""
+    fmt = request.GET.get("format", "csv")
+    if fmt not in export.FORMATS:
+        return JsonResponse(
+            {
+                "error": {
+                    "code": "bad_format",
+                    "message": f"Unknown export format {fmt[:20]!r}: use one of "
+                    f"{', '.join(export.FORMATS)}.",
+                }
+            },
+            status=400,
+        )
+    documents, _ = filtered_documents(request.user, request.GET)
+    response = StreamingHttpResponse(
+        export.stream(documents, fmt, viewer=request.user),
+        content_type=export.FORMATS[fmt].content_type,
+    )
+    name = export.filename(fmt, timezone.localdate())
+    response["Content-Disposition"] = f"attachment; filename={name}"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 MAX_STATUS_IDS = 200
