@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -56,6 +59,19 @@ class Document(models.Model):
     type_confidence = models.FloatField(null=True, blank=True)
     # Why the document is in review or was accepted, in words a labeler understands.
     routing_reason = models.TextField(blank=True)
+    # Given by an API client at upload: its own id for the document (searchable), and the type
+    # it expects. The hint is kept for the client and people; it never sets the type.
+    external_id = models.CharField(
+        max_length=255, blank=True, db_index=True, help_text="The uploading system's own id"
+    )
+    type_hint = models.ForeignKey(
+        DocumentType,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The type the uploading system expects",
+    )
     attempts = models.PositiveIntegerField(default=0, help_text="Processing runs started")
     processing_started_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -297,6 +313,29 @@ class FieldDefinition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_type.name}.{self.name}"
+
+    def clean(self) -> None:
+        """Refuse a schema validation could not apply: a pattern that is no regular expression,
+        a range upside down or on a field that holds no number, a date rule on no date."""
+        errors: dict[str, str] = {}
+        if self.pattern:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                errors["pattern"] = f"Not a valid regular expression: {exc}."
+        ranged = self.min_value is not None or self.max_value is not None
+        if ranged and self.kind not in (self.Kind.MONEY, self.Kind.PERCENTAGE):
+            errors["min_value"] = "Only an amount or a percentage can have a range."
+        elif (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            errors["max_value"] = "The maximum is below the minimum."
+        if self.not_in_future and self.kind != self.Kind.DATE:
+            errors["not_in_future"] = "Only a date can be kept out of the future."
+        if errors:
+            raise ValidationError(errors)
 
 
 class FieldValue(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
+from django.db import transaction
 from django.dispatch import Signal
 
 from docsite import roles
@@ -20,6 +21,31 @@ document_routed = Signal()
 def send_routed(document_id: int, outcome: str, model_version_id: int | None = None) -> None:
     document_routed.send(
         sender=None, document_id=document_id, outcome=outcome, model_version_id=model_version_id
+    )
+
+
+# Sent once committed, with ``document_id`` and ``event``: "processed" (pages stored and routed),
+# "failed" (processing gave up) or "labeled" (a person set its type). The API's webhooks listen
+# (docsite/api/apps.py); classification never imports the API.
+document_changed = Signal()
+# Sent once committed, with ``model_version_id`` and ``action`` ("promoted" or "rolled_back"),
+# when a model version becomes the active one.
+model_activated = Signal()
+
+
+def send_document_changed(document_id: int, event: str) -> None:
+    """Announce ``event`` once the current transaction commits (at once outside one); a failing
+    listener is logged and never undoes or breaks the product's work."""
+    transaction.on_commit(
+        lambda: document_changed.send(sender=None, document_id=document_id, event=event),
+        robust=True,
+    )
+
+
+def send_model_activated(model_version_id: int, action: str) -> None:
+    transaction.on_commit(
+        lambda: model_activated.send(sender=None, model_version_id=model_version_id, action=action),
+        robust=True,
     )
 
 

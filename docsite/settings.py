@@ -138,6 +138,11 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Read the dates and amounts of scanned pages a second time with PP-OCR (seconds a page, once,
+# when a type with date or money fields is known): receipts' dates and totals from 0.77 / 0.60
+# right to 0.96 / 0.91 (bench/README.md, --ppocr).
+DOCSITE_PPOCR = env_bool("DOCSITE_PPOCR", True)
+
 # --- REST API (docs/api.md) ---------------------------------------------------------------------
 # Requests per API token (or per signed-in user) and per address for anonymous callers, in DRF's
 # "N/second|minute|hour|day" form.
@@ -145,6 +150,12 @@ DOCSITE_API_RATE = env_str("DOCSITE_API_RATE", "1200/minute")
 DOCSITE_API_ANON_RATE = env_str("DOCSITE_API_ANON_RATE", "60/minute")
 # How long an Idempotency-Key is remembered.
 DOCSITE_API_IDEMPOTENCY_HOURS = env_int("DOCSITE_API_IDEMPOTENCY_HOURS", 24, minimum=1)
+# Webhook targets (docs/api.md, "Webhooks"): hosts, *.domains, IPs or CIDRs a webhook may call;
+# "*" means any public address. Empty: public addresses only (loopback too when DEBUG); a
+# private, loopback or link-local target must be listed.
+DOCSITE_WEBHOOK_ALLOWED_HOSTS = env_list("DOCSITE_WEBHOOK_ALLOWED_HOSTS", [])
+# Attempts per delivery (backoff 30 s, 1, 2, 4, 8 min...) before it is marked failed.
+DOCSITE_WEBHOOK_MAX_ATTEMPTS = env_int("DOCSITE_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -4,10 +4,7 @@ every 400; ``labeling.queue`` changes state."""
 
 from __future__ import annotations
 
-import json
-import math
 import mimetypes
-import re
 from typing import Any
 
 from django.contrib import messages
@@ -21,14 +18,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classification import services, storage
-from classification.models import DocumentType, FieldDefinition, Page
+from classification.models import Document, DocumentType, FieldDefinition, Page
 from docsite import roles
 from labeling import agreement, queue, workbench
 from labeling.models import Adjudication, Skip, Task
 
 QUEUE_PAGE_SIZE = 50
 ADJUDICATION_PAGE_SIZE = 25
-MAX_FIELD_LENGTH = 1000
+MAX_FIELD_LENGTH = services.MAX_FIELD_LENGTH
 MAX_NOTE_LENGTH = 200
 
 
@@ -192,66 +189,24 @@ def _chosen_type(post: QueryDict) -> DocumentType:
     return chosen
 
 
-def _bbox(raw: str, size: tuple[int, int], label: str) -> list[float]:
-    problem = Invalid(
-        f"{label}: the box must be [left, top, right, bottom] within the page, in pixels."
-    )
-    try:
-        box = json.loads(raw)
-    except ValueError as exc:
-        raise problem from exc
-    if not (isinstance(box, list) and len(box) == 4):
-        raise problem
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in box):
-        raise problem
-    left, top, right, bottom = (float(v) for v in box)
-    width, height = size
-    if not all(math.isfinite(v) for v in (left, top, right, bottom)):
-        raise problem
-    if not (0 <= left <= right <= width and 0 <= top <= bottom <= height):
-        raise problem
-    return [left, top, right, bottom]
-
-
-def _matches(pattern: str, value: str) -> bool:
-    try:
-        return re.fullmatch(pattern, value) is not None
-    except re.error:
-        return True  # a broken pattern in the schema is the admin's to fix, not the labeler's
-
-
 def _field_inputs(
-    post: QueryDict, chosen: DocumentType, pages: dict[int, tuple[int, int]]
+    post: QueryDict, chosen: DocumentType, document: Document
 ) -> dict[FieldDefinition, services.FieldInput]:
-    """The chosen type's fields that the form sent (fields not sent are left as they are)."""
-    inputs = {}
-    for definition in FieldDefinition.objects.filter(document_type=chosen):
-        name = f"field-{definition.name}"
-        if name not in post:
-            continue
-        value = post.get(name, "").strip()
-        if len(value) > MAX_FIELD_LENGTH:
-            raise Invalid(f"{definition.label}: at most {MAX_FIELD_LENGTH} characters.")
-        if value and definition.pattern and not _matches(definition.pattern, value):
-            raise Invalid(f"{definition.label}: “{value}” is not in the expected form.")
-        raw_page = post.get(f"{name}-page", "").strip()
-        raw_box = post.get(f"{name}-bbox", "").strip()
-        page: int | None = None
-        if raw_page:
-            if not raw_page.isdigit() or int(raw_page) not in pages:
-                raise Invalid(
-                    f"{definition.label}: page {raw_page} is not a page of this document."
-                )
-            page = int(raw_page)
-        box = None
-        if raw_box:
-            if page is None:
-                raise Invalid(f"{definition.label}: a box needs the page it is on.")
-            box = _bbox(raw_box, pages[page], definition.label)
-        if not value:
-            page, box = None, None  # an empty value is on no page
-        inputs[definition] = services.FieldInput(value, value, page, box)
-    return inputs
+    """The chosen type's fields that the form sent, checked by ``services.check_field_inputs``
+    (as the API's are): ``field-<name>`` with ``-page`` and ``-bbox`` beside it."""
+    sent = {
+        key.removeprefix("field-"): services.SentField(
+            post.get(key, ""),
+            post.get(f"{key}-page", "").strip() or None,
+            post.get(f"{key}-bbox", "").strip() or None,
+        )
+        for key in post
+        if key.startswith("field-")
+    }
+    try:
+        return services.check_field_inputs(document, chosen, sent, strict=False)
+    except services.FieldInputError as exc:
+        raise Invalid(str(exc)) from exc
 
 
 @roles.role_required(roles.LABELER)
@@ -266,11 +221,7 @@ def task_submit(request: HttpRequest, task_id: int) -> HttpResponse:
         fields = {}
         sent_fields = any(key.startswith("field-") for key in request.POST)
         if sent_fields and task.kind != Task.Kind.OVERLAP:  # a second opinion: the type only
-            sizes = {
-                n: (w, h)
-                for n, w, h in task.document.pages.values_list("number", "width", "height")
-            }
-            fields = _field_inputs(request.POST, chosen, sizes)
+            fields = _field_inputs(request.POST, chosen, task.document)
         queue.submit(task.pk, request.user, chosen, fields)
     except (Invalid, queue.QueueError) as exc:
         return _workbench(request, task, error=str(exc), posted=request.POST)

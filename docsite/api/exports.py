@@ -1,0 +1,79 @@
+"""``GET /api/v1/exports?export_format=csv|json|jsonl``: the documents the caller may see, with
+their types and fields, streamed (``classification.export``), filtered as the document list
+(``status``, ``type``, ``q``; ``classification.views.documents.filtered_documents``).
+
+The format parameter is ``export_format``, not ``format``: DRF reads ``?format=`` as its own
+renderer switch. Any signed-in user may export, as on the web; each gets only the documents
+they may see (none for an account without a role).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from classification import export
+from classification.models import Document, DocumentType
+from classification.views.documents import filtered_documents
+from docsite.api.errors import ApiError
+from docsite.api.schema import BAD_REQUEST, ERRORS
+
+
+def _problems(params: Any) -> dict[str, list[str]]:
+    """What is wrong with the query (the web list ignores a bad filter; the API says so)."""
+    problems: dict[str, list[str]] = {}
+    fmt = params.get("export_format", "csv")
+    if fmt not in export.FORMATS:
+        problems["export_format"] = [f"Use one of {', '.join(export.FORMATS)}."]
+    status = params.get("status", "")
+    if status and status not in Document.Status.values:
+        problems["status"] = [f"Use one of {', '.join(Document.Status.values)}."]
+    kind = params.get("type", "")
+    if kind and kind != "none" and not DocumentType.objects.filter(name=kind).exists():
+        problems["type"] = ["No document type with this name (or 'none': no type yet)."]
+    return problems
+
+
+class ExportView(APIView):
+    @extend_schema(
+        operation_id="exports_documents",
+        summary="Export the documents you may see, streamed as CSV, JSON or JSON Lines",
+        parameters=[
+            OpenApiParameter(
+                "export_format", OpenApiTypes.STR, enum=list(export.FORMATS), default="csv"
+            ),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=list(Document.Status.values)),
+            OpenApiParameter("type", OpenApiTypes.STR, description="A type name, or 'none'"),
+            OpenApiParameter("q", OpenApiTypes.STR, description="Words in the name or text"),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, a header row"),
+            (200, "application/json"): OpenApiResponse(
+                {"type": "array", "items": {"type": "object"}}, description="One object a document"
+            ),
+            (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR),
+            **BAD_REQUEST,
+            **ERRORS,
+        },
+        tags=["exports"],
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        problems = _problems(request.query_params)
+        if problems:
+            raise ApiError("invalid", "The request is not valid; see details.", details=problems)
+        fmt = request.query_params.get("export_format", "csv")
+        documents, _ = filtered_documents(request.user, request.query_params)
+        response = StreamingHttpResponse(
+            export.stream(documents, fmt, viewer=request.user),
+            content_type=export.FORMATS[fmt].content_type,
+        )
+        name = export.filename(fmt, timezone.localdate())
+        response["Content-Disposition"] = f"attachment; filename={name}"
+        response["Cache-Control"] = "private, no-store"
+        return response
