@@ -28,6 +28,8 @@ from datetime import date, datetime
 from typing import Any, TypedDict, cast
 
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 
 from classification import access
 from classification.models import Document, FieldDefinition, FieldValue, Label
@@ -349,3 +351,13 @@ def _drain(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
+
+
+def response(documents: QuerySet[Document], fmt: str, viewer: Any) -> StreamingHttpResponse:
+    """The export of ``documents`` as a streamed download (the list's and the API's)."""
+    out = StreamingHttpResponse(
+        stream(documents, fmt, viewer=viewer), content_type=FORMATS[fmt].content_type
+    )
+    out["Content-Disposition"] = f"attachment; filename={filename(fmt, timezone.localdate())}"
+    out["Cache-Control"] = "private, no-store"
+    return out

@@ -67,7 +67,7 @@ def recognise(image: Image.Image, lang: str = "eng", timeout: int = 180) -> OcrR
         raise OcrError(f"Tesseract failed: {exc}") from exc
     seconds = time.perf_counter() - started
     words = _words(data)
-    return OcrResult(words, _text(words), _mean_confidence(words), seconds)
+    return OcrResult(words, text_of(words), _mean_confidence(words), seconds)
 
 
 def _words(data: dict[str, list[object]]) -> list[OcrWord]:
@@ -98,7 +98,8 @@ def _words(data: dict[str, list[object]]) -> list[OcrWord]:
     return words
 
 
-def _text(words: list[OcrWord]) -> str:
+def text_of(words: list[OcrWord]) -> str:
+    """The words as text: one line per OCR line, in line order."""
     lines: dict[int, list[str]] = {}
     for word in words:
         lines.setdefault(word["line"], []).append(word["text"])

@@ -21,7 +21,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from classification.ocr import OcrWord
+from classification.ocr import OcrWord, text_of
 
 _LOCK = threading.RLock()
 
@@ -270,13 +270,6 @@ def _words(chars: list[_Char | None]) -> list[OcrWord]:
     return words
 
 
-def _text(words: list[OcrWord]) -> str:
-    lines: dict[int, list[str]] = {}
-    for word in words:
-        lines.setdefault(word["line"], []).append(word["text"])
-    return "\n".join(" ".join(parts) for _, parts in sorted(lines.items()))
-
-
 def _image_boxes(
     parent: object, count: Callable[..., int], get: Callable[..., object]
 ) -> Iterator[tuple[float, float, float, float]]:
@@ -320,7 +313,7 @@ def _text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
     present = [c for c in chars if c is not None]
     return TextLayer(
         words=words,
-        text=_text(words),
+        text=text_of(words),
         width=device.width,
         height=device.height,
         alnum=sum(c.text.isalnum() for c in present),

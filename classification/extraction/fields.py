@@ -58,10 +58,11 @@ class Line:
         chosen = [
             w for w, (a, b) in zip(self.words, self.spans, strict=True) if a < stop and b > start
         ]
-        return _union(chosen)
+        return union_box(chosen)
 
 
-def _union(words: Iterable[Mapping[str, Any]]) -> Box | None:
+def union_box(words: Iterable[Mapping[str, Any]]) -> Box | None:
+    """The smallest box holding every word's box (None for no words)."""
     boxes = [
         (
             int(w["left"]),
@@ -89,7 +90,7 @@ def _make_line(words: list[Mapping[str, Any]]) -> Line:
         spans.append((pos, pos + len(text)))
         parts.append(text)
         pos += len(text) + 1
-    box = _union(words)
+    box = union_box(words)
     assert box is not None
     return Line(
         words, " ".join(parts), spans, box, statistics.median(int(w["height"]) for w in words)
@@ -262,7 +263,7 @@ def _page_currency(lines: list[Line]) -> tuple[str, Box | None, str] | None:
             code = normalise_currency(token) if token.isupper() or not token.isalpha() else None
             if code and (len(token) <= 3 or token.isupper()):
                 seen[code] += 1
-                where.setdefault(code, (_union([w]), token))
+                where.setdefault(code, (union_box([w]), token))
     if not seen:
         return None
     code = seen.most_common(1)[0][0]
@@ -524,7 +525,7 @@ def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
         text = f"{text} {nxt.text}"
     text = _fix_company_suffix(text)
     conf = _confidence(0.35, 0.25 * bool(_COMPANY.search(text)), 0.1 * (i < 3))
-    return Extracted(text, line.text, _union(w for ln in chosen for w in ln.words), conf)
+    return Extracted(text, line.text, union_box(w for ln in chosen for w in ln.words), conf)
 
 
 _MISREAD_SUFFIX = re.compile(r"\b(?:S[O0]N|5DN|SDM)(\.?\s*BH[DO0])\b\.?")
@@ -567,7 +568,7 @@ def _extract_address(lines: list[Line], height: int) -> Extracted | None:
         return None
     text = " ".join(line.text for line in chosen)
     conf = _confidence(0.3, 0.15 * (vendor is not None), 0.2 * bool(re.search(r"\b\d{5}\b", text)))
-    return Extracted(text, text, _union(w for line in chosen for w in line.words), conf)
+    return Extracted(text, text, union_box(w for line in chosen for w in line.words), conf)
 
 
 # --------------------------------------------------------------------------------------------
@@ -679,4 +680,4 @@ def extract_fields(
     return out
 
 
-__all__ = ["Extracted", "Line", "extract_fields", "group_lines"]
+__all__ = ["Extracted", "Line", "extract_fields", "group_lines", "union_box"]

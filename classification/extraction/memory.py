@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from classification.extraction.fields import Extracted, Line, group_lines
+from classification.extraction.fields import Extracted, Line, group_lines, union_box
 from classification.extraction.parsers import (
     find_amounts,
     find_dates,
@@ -182,26 +182,6 @@ def best_match(page: str, known: Iterable[str]) -> str | None:
 # Words, rows and values
 
 
-def _box(words: Iterable[Word]) -> Box | None:
-    boxes = [
-        (
-            int(w["left"]),
-            int(w["top"]),
-            int(w["left"]) + int(w["width"]),
-            int(w["top"]) + int(w["height"]),
-        )
-        for w in words
-    ]
-    if not boxes:
-        return None
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
-
-
 def _norm(text: str) -> str:
     """A word as label words are compared: upper case, letters and digits only."""
     return re.sub(r"[^0-9A-Z]", "", text.upper())
@@ -256,7 +236,7 @@ class _Value:
 
     @property
     def box(self) -> Box:
-        found = _box(self.words)
+        found = union_box(self.words)
         assert found is not None
         return found
 
@@ -421,7 +401,7 @@ def locate(words: Sequence[Word], width: int, height: int, kind: str, value: str
                             found.append((score, run))
     if not found:
         return []
-    _, best = max(found, key=lambda f: (f[0], (_box(f[1]) or (0, 0, 0, 0))[1]))
+    _, best = max(found, key=lambda f: (f[0], (union_box(f[1]) or (0, 0, 0, 0))[1]))
     index = {id(w): i for i, w in enumerate(words)}
     return sorted(index[id(w)] for w in best if id(w) in index)
 
@@ -489,7 +469,7 @@ def learn(
     if not picked:
         return None
     page = _Page(group_lines(words), width, height)
-    box = _box(picked)
+    box = union_box(picked)
     assert box is not None
     line_numbers = sorted({page.line_index(w) for w in picked} - {-1})
     first = line_numbers[0] if line_numbers else 0
@@ -523,7 +503,7 @@ def learn(
         "raw": raw,
     }
     if label:
-        lbox = _box(label)
+        lbox = union_box(label)
         assert lbox is not None
         unit = max(lbox[3] - lbox[1], 1)
         # From the label's right edge (its bottom when above) to the value's left edge.
@@ -537,7 +517,7 @@ def learn(
 
 
 def _starts_row(page: _Page, label: list[Word]) -> bool:
-    lbox = _box(label)
+    lbox = union_box(label)
     assert lbox is not None
     before = [w for w in page.row(lbox, left_of=lbox[0] + 1) if _norm(str(w["text"]))]
     return not before
@@ -625,7 +605,7 @@ def _by_label(anchor: Mapping[str, Any], page: _Page, kind: str) -> tuple[float,
     best: tuple[float, _Value] | None = None
     day_first, bare = anchor.get("day_first"), not anchor.get("cents")
     for score, run in _label_matches(page, list(anchor["label"])):
-        lbox = _box(run)
+        lbox = union_box(run)
         assert lbox is not None
         unit = max(lbox[3] - lbox[1], 1)
         dx, dy = anchor.get("offset", [0.0, 0.0])
@@ -683,7 +663,7 @@ def _snap_text(anchor: Mapping[str, Any], page: _Page) -> tuple[float, Box | Non
         if abs(line.box[1] / max(page.height, 1) - learned_top) <= SNAP_DISTANCE
     ]
     for score, run in _text_runs(near, target):
-        box = _box(run)
+        box = union_box(run)
         assert box is not None
         # Further than a tenth of the page from where it was is less likely the same field.
         score -= 0.3 * max(0.0, abs(box[1] / max(page.height, 1) - learned_top) - 0.1)

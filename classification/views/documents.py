@@ -9,10 +9,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from classification import access, export, services
@@ -75,19 +74,13 @@ def export_documents(request: HttpRequest) -> HttpResponseBase:
                     "code": "bad_format",
                     "message": f"Unknown export format {fmt[:20]!r}: use one of "
                     f"{', '.join(export.FORMATS)}.",
+                    "details": None,
                 }
             },
             status=400,
         )
     documents, _ = filtered_documents(request.user, request.GET)
-    response = StreamingHttpResponse(
-        export.stream(documents, fmt, viewer=request.user),
-        content_type=export.FORMATS[fmt].content_type,
-    )
-    name = export.filename(fmt, timezone.localdate())
-    response["Content-Disposition"] = f"attachment; filename={name}"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return export.response(documents, fmt, request.user)
 
 
 MAX_STATUS_IDS = 200

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -69,11 +68,4 @@ class ExportView(APIView):
             raise ApiError("invalid", "The request is not valid; see details.", details=problems)
         fmt = request.query_params.get("export_format", "csv")
         documents, _ = filtered_documents(request.user, request.query_params)
-        response = StreamingHttpResponse(
-            export.stream(documents, fmt, viewer=request.user),
-            content_type=export.FORMATS[fmt].content_type,
-        )
-        name = export.filename(fmt, timezone.localdate())
-        response["Content-Disposition"] = f"attachment; filename={name}"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return export.response(documents, fmt, request.user)
