@@ -47,7 +47,7 @@ class _Document:
         words, width, height = self.page.words, self.page.width, self.page.height
         learned = memory.apply_all(words, width, height, anchors or {}, schema)
         # A learned value the page barely supports leaves the field to the rules, if they find it.
-        found = {name: v for name, v in learned.items() if v.confidence >= memory.TRUSTED}
+        found = memory.ahead_of_rules(learned, dict(schema), bool(self.numbers))
         missing = [(name, kind) for name, kind in schema if name not in found]
         ruled = extract_fields(words, width, height, missing, number_words=self.numbers)
         return {**learned, **ruled, **found}

@@ -137,12 +137,6 @@ def _learned(value: Extracted, memory_id: int) -> Learned:
     return Learned(value.value, value.raw, value.bbox, value.confidence, value.source, memory_id)
 
 
-def trusted(learned: dict[str, tuple[int, Learned]]) -> dict[str, tuple[int, Learned]]:
-    """The learned values sure enough to come before the rules (``memory.TRUSTED``); the others
-    only fill a field the rules leave empty."""
-    return {n: v for n, v in learned.items() if v[1].confidence >= memory.TRUSTED}
-
-
 def note_uses(values: Iterable[Any]) -> None:
     """Count one use for the memory behind each learned value stored."""
     ids = [v.memory_id for v in values if isinstance(v, Learned)]

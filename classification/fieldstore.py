@@ -23,7 +23,7 @@ from django.utils import timezone
 from PIL import Image
 
 from classification import fieldmemory, ppocr, storage
-from classification.extraction import contracts, validation
+from classification.extraction import contracts, memory, validation
 from classification.extraction.fields import Extracted, extract_fields
 from classification.models import Document, DocumentType, FieldDefinition, FieldValue, Page
 
@@ -146,7 +146,14 @@ def extract(
     # What people taught about these pages' layouts comes first (``fieldmemory``); a learned
     # value the page barely supports only fills what the rules leave.
     learned = fieldmemory.recall(pages, definitions)
-    found.update(fieldmemory.trusted(learned))
+    numbers_read = any(
+        number_words(p, compute_numbers) is not None
+        for p in pages
+        if p.number <= MAX_PAGES and wants_numbers(wanted)
+    )
+    found.update(
+        memory.ahead_of_rules(learned, {d.name: d.kind for d in definitions}, numbers_read)
+    )
     for page in (p for p in pages if p.number <= MAX_PAGES):
         missing = [(name, kind) for name, kind in wanted if name not in found]
         if not missing:

@@ -336,3 +336,19 @@ def test_a_correction_in_a_known_layout_updates_its_memory(labeler) -> None:
     memories = FieldMemory.objects.filter(field=total)
     assert memories.count() == 1
     assert memories.get().example == "7.70"
+
+
+def test_dates_and_amounts_read_twice_come_from_the_rules_before_a_learned_place() -> None:
+    from classification.extraction.fields import Extracted
+
+    learned = {
+        "total": Extracted("9.00", "9.00", None, 0.8, "learned"),
+        "vendor": Extracted("SHOP", "SHOP", None, 0.8, "learned"),
+        "date": Extracted("2018-01-01", "01/01/18", None, 0.3, "learned"),
+    }
+    kinds = {"total": "money", "vendor": "text", "date": "date"}
+    assert set(memory.ahead_of_rules(learned, kinds, numbers_read=False)) == {"total", "vendor"}
+    assert set(memory.ahead_of_rules(learned, kinds, numbers_read=True)) == {"vendor"}
+    # (page, value) pairs as the product stores them work the same way.
+    paged = {name: (1, value) for name, value in learned.items()}
+    assert set(memory.ahead_of_rules(paged, kinds, numbers_read=True)) == {"vendor"}

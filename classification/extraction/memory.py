@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from classification.extraction.fields import Extracted, Line, group_lines, union_box
 from classification.extraction.parsers import (
@@ -556,6 +556,31 @@ def merge(previous: Mapping[str, Any] | None, new: dict[str, Any], keep: int = 3
 
 # A learned value less sure than this gives way to the rules' value when they find one.
 TRUSTED = 0.5
+T = TypeVar("T")
+# Kinds a second OCR reading of the page's numbers (``classification.ppocr``) reads better than
+# a place learned on Tesseract's words: with that reading, their rules come first. Measured on
+# receipts (K=1, PP-OCR): learned totals put first broke 3 right totals and fixed none.
+NUMBER_KINDS = frozenset({"date", "money"})
+
+
+def ahead_of_rules(
+    learned: Mapping[str, T], kinds: Mapping[str, str], numbers_read: bool
+) -> dict[str, T]:
+    """The learned values that come before the rules: those sure enough (``TRUSTED``), except
+    dates and amounts when the page's numbers were read a second time."""
+    return {
+        name: value
+        for name, value in learned.items()
+        if _confidence_of(value) >= TRUSTED
+        and not (numbers_read and kinds.get(name) in NUMBER_KINDS)
+    }
+
+
+def _confidence_of(value: Any) -> float:
+    found = value[1] if isinstance(value, tuple) else value
+    return float(found.confidence)
+
+
 LABEL_MATCH = 0.75  # label words read at least this alike are the label (OCR misreads letters)
 SNAP_TEXT = 0.8  # a text field's lines this alike to the person's value are that value
 SNAP_DISTANCE = 0.25  # and start at most this share of the page from where they were
