@@ -10,6 +10,7 @@ stored, and one refused file refuses the request.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -20,7 +21,7 @@ from django.core.exceptions import TooManyFilesSent
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.http import FileResponse, QueryDict
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -56,8 +57,23 @@ REFUSAL_STATUS = {
 }
 
 
+@functools.lru_cache(maxsize=64)
+def _path_template(script_prefix: str, name: str, arity: int) -> str:
+    """An endpoint's path with ``{0}``, ``{1}``... for its arguments: reversed once, not once
+    per row (a third of a list page's time went to ``reverse``)."""
+    markers = [10**15 + i for i in range(arity)]
+    path = reverse(f"api:{name}", args=markers)
+    for i, marker in enumerate(markers):
+        path = path.replace(str(marker), f"{{{i}}}")
+    return path
+
+
 def _url(request: Request, name: str, *args: int) -> str:
-    return request.build_absolute_uri(reverse(f"api:{name}", args=args))
+    origin = getattr(request, "_docsite_origin", None)
+    if origin is None:
+        origin = request.build_absolute_uri("/").rstrip("/")
+        request._docsite_origin = origin  # type: ignore[attr-defined]
+    return origin + _path_template(get_script_prefix(), name, len(args)).format(*args)
 
 
 def _username(user: Any) -> str | None:
