@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from classification.extraction import labeled
+from classification.extraction.merge import merge_readings
 from classification.extraction.parsers import (
     ParsedMoney,
     find_amounts,
@@ -458,7 +459,7 @@ _COMPANY = re.compile(
     r"enterprise|trading|restaurant|store|mart|hardware|pharmacy)\b\.?"
 )
 _CONTACT = re.compile(
-    r"(?i)\b(?:tel|phone|fax|h/p|hp|mobile|gst|sst|co\.?\s*reg|reg\w*|roc|email|e-mail|www|"
+    r"(?i)\b(?:tel|phone|fax|h/p|hp|mobile|gst|sst|co\.?\s*(?:reg|no\b)|reg\w*|roc|email|e-mail|www|"
     r"http|website|c[o0][mn]pany\s+(?:\w+\s+)?no)\b|@|\(\s*\d{4,}"
 )
 _ADDRESS = re.compile(
@@ -467,6 +468,7 @@ _ADDRESS = re.compile(
     r"johor|selangor|kuala|lumpur|penang|pinang|melaka|perak|kedah|pahang|negeri|sembilan|sabah|"
     r"sarawak|terengganu|kelantan|perlis|putrajaya|labuan|shah\s+alam|petaling|puchong|klang|"
     r"subang|cheras|ampang|kembangan|kajang|bangi|bahru|ipoh|wilayah|suite|building|"
+    r"darul|ehsan|takzim|"
     r"strasse|straße|weg|rue)\b|\b\d{5}\b"
 )
 _ALPHA = re.compile(r"[^\W\d_]")
@@ -488,13 +490,27 @@ def _plain_text(line: Line) -> bool:
     )
 
 
+_REGISTRATION = re.compile(r"\s*\(\s*\d{4,}[\w\s:-]*\)?\s*$")  # "99 SPEED MART S/B (519537-X)"
+
+
+def _trim_registration(line: Line) -> Line:
+    """The line without a company registration number after the name."""
+    m = _REGISTRATION.search(line.text)
+    if m is None or m.start() == 0:
+        return line
+    kept = [w for w, (a, _) in zip(line.words, line.spans, strict=True) if a < m.start()]
+    return _make_line(kept) if kept else line
+
+
 def _vendor_index(lines: list[Line], height: int) -> int | None:
     if not lines:
         return None
     page_height = statistics.median(line.height for line in lines) or 1
     best: tuple[float, int] | None = None
     for order, (i, line) in enumerate(
-        (i, line) for i, line in enumerate(lines[:12]) if line.box[1] < 0.45 * max(height, 1)
+        (i, _trim_registration(line))
+        for i, line in enumerate(lines[:12])
+        if line.box[1] < 0.45 * max(height, 1)
     ):
         if line.text == line.text.lower():  # a name is capitalised; this is a scribble
             continue
@@ -512,9 +528,19 @@ def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
     i = _vendor_index(lines, height)
     if i is None:
         return None
-    line = lines[i]
+    line = _trim_registration(lines[i])
     chosen = [line]
     text = line.text
+    prev = lines[i - 1] if i > 0 else None
+    if (
+        prev is not None
+        and len(_COMPANY.sub("", text).split()) <= 1
+        and _plain_text(prev)
+        and not _ADDRESS.search(prev.text)
+        and prev.text != prev.text.lower()
+    ):
+        chosen.insert(0, prev)  # "PASARAYA BORONG PINTAR" above "SDN BHD"
+        text = f"{prev.text} {text}"
     nxt = lines[i + 1] if i + 1 < len(lines) else None
     if (
         nxt is not None
@@ -639,13 +665,16 @@ def extract_fields(
     ``number_words``: a second reading of the same page (PP-OCR, ``classification.ppocr``),
     boxes in the same pixels, that reads digits better but runs words together. When given
     and not empty, the date and money rules (dates, total, tax, the total's currency) read its
-    lines instead of ``words``; names, addresses and identifiers keep ``words``.
+    lines instead of ``words``; the vendor and address rules read ``words`` with PP-OCR's
+    characters where the two readings of a line agree (``merge.merge_readings``); identifiers
+    keep ``words``.
 
     ``width`` is kept for layouts that look left and right; the rules use ``height``.
     """
     del width
     lines = group_lines(words)
     numbers = _rows(number_words) if number_words else lines
+    names = group_lines(merge_readings(words, number_words)) if number_words else lines
     if not lines and not numbers:
         return {}
     wanted = [(name, str(kind), _rules(name, str(kind))) for name, kind in fields]
@@ -666,8 +695,8 @@ def extract_fields(
         "currency": lambda _, __: _extract_currency(lines or numbers, total[1] if total else None),
         "identifier": lambda name, _: _extract_identifier(lines, name),
         "account": lambda _, __: _extract_account(lines),
-        "vendor": lambda _, __: _extract_vendor(lines, height),
-        "address": lambda _, __: _extract_address(lines, height),
+        "vendor": lambda _, __: _extract_vendor(names, height),
+        "address": lambda _, __: _extract_address(names, height),
         "labeled": by_label,
     }
     out: dict[str, Extracted] = {}

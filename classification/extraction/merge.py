@@ -1,0 +1,169 @@
+"""Two readings of one page made into one: Tesseract's word breaks with PP-OCR's characters.
+
+Tesseract (``classification.ocr``) keeps the spaces between words but misreads letters
+("NO.S? $5.57"); PP-OCR (``classification.ppocr``) reads characters better but runs words
+together ("NO.5:55,57&59,JALANSAGU18"). ``merge_readings`` pairs each Tesseract line with the
+PP-OCR lines that overlap it on the page (both in the same pixels), aligns the two strings
+without their spaces (``difflib.SequenceMatcher``) and, where they agree well enough, gives each
+Tesseract word the PP-OCR characters aligned with it: PP-OCR's text, Tesseract's word breaks.
+A line whose readings disagree more keeps Tesseract's words as they are.
+
+Plain functions, no Django. Words are dicts as the OCR writes them (``text``, ``left``, ``top``,
+``width``, ``height``, ``conf`` and usually ``line``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from difflib import SequenceMatcher
+from typing import Any
+
+Word = Mapping[str, Any]
+
+# The least similarity (SequenceMatcher ratio of the two strings without spaces) at which a
+# line takes PP-OCR's characters; below it the readings disagree on more than characters.
+MIN_RATIO = 0.75
+
+
+def _box(words: Sequence[Word]) -> tuple[int, int, int, int]:
+    return (
+        min(int(w["left"]) for w in words),
+        min(int(w["top"]) for w in words),
+        max(int(w["left"]) + int(w["width"]) for w in words),
+        max(int(w["top"]) + int(w["height"]) for w in words),
+    )
+
+
+def _by_line(words: Sequence[Word]) -> list[list[Word]]:
+    """Words into lines by their ``line`` id, else by vertical overlap; each line left to right."""
+    words = [w for w in words if str(w.get("text", "")).strip()]
+    groups: list[list[Word]] = []
+    if words and all("line" in w for w in words):
+        by_id: dict[Any, list[Word]] = {}
+        for w in words:
+            by_id.setdefault(w["line"], []).append(w)
+        groups = list(by_id.values())
+    else:
+        for w in sorted(words, key=lambda w: int(w["top"]) + int(w["height"]) / 2):
+            top, bottom = int(w["top"]), int(w["top"]) + int(w["height"])
+            for group in groups:
+                _, g_top, _, g_bottom = _box(group)
+                overlap = min(bottom, g_bottom) - max(top, g_top)
+                if overlap >= 0.5 * min(bottom - top, g_bottom - g_top):
+                    group.append(w)
+                    break
+            else:
+                groups.append([w])
+    return [sorted(g, key=lambda w: int(w["left"])) for g in groups]
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """How much two line boxes share: vertical overlap (as a share of the lower box) times
+    horizontal overlap in pixels; 0 when they share less than half the lower height."""
+    vertical = min(a[3], b[3]) - max(a[1], b[1])
+    horizontal = min(a[2], b[2]) - max(a[0], b[0])
+    lower = min(a[3] - a[1], b[3] - b[1])
+    if lower <= 0 or vertical < 0.5 * lower or horizontal <= 0:
+        return 0.0
+    return vertical / lower * horizontal
+
+
+def _clean(text: str) -> str:
+    """PP-OCR's text in Tesseract's alphabet: full-width brackets and the like as ASCII."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def _pick(t: str, p: str, p_before: str, p_after: str) -> str:
+    """One character the readings disagree on: PP-OCR's, except a digit it reads inside a
+    word of letters where Tesseract read a letter ("L0T", "Leve1")."""
+    if p.isdigit() and t.isalpha() and (p_before.isalpha() or p_after.isalpha()):
+        return t
+    return p
+
+
+def merge_line(line: Sequence[Word], other: str, min_ratio: float = MIN_RATIO) -> list[str] | None:
+    """The texts of ``line``'s words re-read from ``other`` (the PP-OCR text over the same
+    place), one per word ('' for a word PP-OCR has nothing for); None when the two readings
+    are less similar than ``min_ratio``. A space PP-OCR put inside a word's characters stays."""
+    texts = [str(w["text"]).replace(" ", "") for w in line]
+    t = "".join(texts)
+    owner = [k for k, text in enumerate(texts) for _ in text]  # each character's word
+    cleaned = _clean(other).strip()
+    p = cleaned.replace(" ", "")
+    if not t or not p:
+        return None
+    # PP-OCR's own word breaks, by the index in ``p`` of the character after each space.
+    breaks, seen = set(), 0
+    for ch in cleaned:
+        if ch == " ":
+            breaks.add(seen)
+        else:
+            seen += 1
+    matcher = SequenceMatcher(None, t, p, autojunk=False)
+    if matcher.ratio() < min_ratio:
+        return None
+    chars: list[tuple[int, int, str]] = []  # (word, index in p, character)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            chars.extend((owner[i1 + k], j1 + k, p[j1 + k]) for k in range(j2 - j1))
+        elif op == "replace" and not any(c.isalnum() for c in t[i1:i2] + p[j1:j2]):
+            # Punctuation against punctuation: Tesseract's ("13," where PP-OCR saw "13.").
+            chars.extend((owner[i], j1, t[i]) for i in range(i1, i2))
+        elif op == "replace":
+            for k in range(j2 - j1):
+                j = j1 + k
+                if i2 - i1 == j2 - j1:
+                    i = i1 + k
+                    before = p[j - 1] if j > 0 else ""
+                    after = p[j + 1] if j + 1 < len(p) else ""
+                    chars.append((owner[i], j, _pick(t[i], p[j], before, after)))
+                else:
+                    chars.append((owner[i1 + k * (i2 - i1) // (j2 - j1)], j, p[j]))
+        elif op == "insert":
+            # PP-OCR saw more here: it belongs to the word before ("JALAN" + ",").
+            chars.extend((owner[max(i1 - 1, 0)], j1 + k, p[j1 + k]) for k in range(j2 - j1))
+        else:  # "delete": PP-OCR lost Tesseract's punctuation ("13," read "13"), or misread
+            chars.extend((owner[i], j1 - 1, t[i]) for i in range(i1, i2) if not t[i].isalnum())
+    out = [""] * len(line)
+    last: list[int | None] = [None] * len(line)
+    for k, j, ch in chars:
+        if out[k] and j in breaks and last[k] == j - 1:
+            out[k] += " "
+        out[k] += ch
+        last[k] = j
+    return out
+
+
+def merge_readings(
+    words: Sequence[Word], number_words: Sequence[Word], min_ratio: float = MIN_RATIO
+) -> list[dict[str, Any]]:
+    """``words`` (Tesseract's) with the text of each line re-read from ``number_words``
+    (PP-OCR's, same pixels) where the two readings of the line agree by ``min_ratio`` or more;
+    boxes, line ids and the other keys stay Tesseract's. A word PP-OCR has no characters for
+    is dropped; the lines PP-OCR's do not cover are kept as read."""
+    lines = _by_line(words)
+    if not lines or not number_words:
+        return [dict(w) for w in words]
+    boxes = [_box(line) for line in lines]
+    # Each PP-OCR line goes to the Tesseract line it overlaps most.
+    assigned: dict[int, list[list[Word]]] = {}
+    for p_line in _by_line(number_words):
+        p_box = _box(p_line)
+        scores = [_overlap(box, p_box) for box in boxes]
+        best = max(range(len(boxes)), key=scores.__getitem__)
+        if scores[best] > 0:
+            assigned.setdefault(best, []).append(p_line)
+    out: list[dict[str, Any]] = []
+    for n, line in enumerate(lines):
+        p_lines = sorted(assigned.get(n, []), key=lambda ln: int(ln[0]["left"]))
+        other = " ".join(str(w["text"]) for ln in p_lines for w in ln)
+        texts = merge_line(line, other, min_ratio) if p_lines else None
+        if texts is None:
+            out.extend(dict(w) for w in line)
+            continue
+        out.extend({**w, "text": text} for w, text in zip(line, texts, strict=True) if text)
+    return out
+
+
+__all__ = ["MIN_RATIO", "merge_line", "merge_readings"]

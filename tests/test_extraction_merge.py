@@ -1,0 +1,149 @@
+"""Merging Tesseract's and PP-OCR's readings of a line (classification.extraction.merge), and
+the vendor and address rules reading the merged words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from classification.extraction.fields import extract_fields
+from classification.extraction.merge import merge_line, merge_readings
+
+CHAR_W = 12
+
+
+def tesseract(rows: list[tuple[int, str]], height: int = 20) -> list[dict[str, Any]]:
+    """Words of rows of (top, text), one word a space-separated token, line ids by row."""
+    words = []
+    for line, (top, text) in enumerate(rows):
+        left = 40
+        for token in text.split():
+            words.append(
+                {
+                    "text": token,
+                    "left": left,
+                    "top": top,
+                    "width": CHAR_W * len(token),
+                    "height": height,
+                    "conf": 60.0,
+                    "line": line,
+                }
+            )
+            left += CHAR_W * (len(token) + 1)
+    return words
+
+
+def ppocr(rows: list[tuple[int, str]], height: int = 20, left: int = 42) -> list[dict[str, Any]]:
+    """PP-OCR words: one box per row, its text as given (words run together)."""
+    return [
+        {
+            "text": text,
+            "left": left,
+            "top": top + 1,
+            "width": CHAR_W * len(text),
+            "height": height,
+            "conf": 93.0,
+            "line": 100 + n,
+        }
+        for n, (top, text) in enumerate(rows)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tesseract_line", "ppocr_text", "expected"),
+    [
+        # PP-OCR's characters, Tesseract's word breaks.
+        ("TAMAN DAYA,", "TAMANDAYA,", ["TAMAN", "DAYA,"]),
+        ("NO.53 JALAN SAGU 1B,", "NO.53JALANSAGU18,", ["NO.53", "JALAN", "SAGU", "18,"]),
+        ("INDAH GIFT & HOME BECO", "INDAHGIFT&HOMEDECO", ["INDAH", "GIFT", "&", "HOME", "DECO"]),
+        # Full-width brackets come back as ASCII.
+        ("MR D.I.Y. CM) SDN BHD", "MRD.I.Y.\uff08M)SDNBHD", ["MR", "D.I.Y.", "(M)", "SDN", "BHD"]),
+        # Tesseract's punctuation where PP-OCR dropped or changed it.
+        ("JALAN DEDAP 13,", "JALANDEDAP13", ["JALAN", "DEDAP", "13,"]),
+        ("JALAN PUTRA 1,", "JALANPUTRA1.", ["JALAN", "PUTRA", "1,"]),
+        # A digit PP-OCR reads inside a word of letters stays Tesseract's letter.
+        ("LOT 12, JALAN", "L0T12,JALAN", ["LOT", "12,", "JALAN"]),
+        # PP-OCR's own space inside a word Tesseract ran together stays.
+        ("81100 JOHOR BAHRUJOHOR", "81100JOHOR BAHRU JOHOR", ["81100", "JOHOR", "BAHRU JOHOR"]),
+        # Readings too different: None, Tesseract's words stay.
+        ("Sal MOTOR | SUM Nall", "S.H.H.MOTOR(SUNGAI RENGIT)", None),
+        ("SOMETHING", "", None),
+    ],
+)
+def test_merge_line(tesseract_line: str, ppocr_text: str, expected: list[str] | None) -> None:
+    line = tesseract([(10, tesseract_line)])
+    assert merge_line(line, ppocr_text) == expected
+
+
+def test_merge_readings_keeps_boxes_and_uncovered_lines() -> None:
+    words = tesseract([(10, "BOOK TA .K SDN BHO"), (40, "TAMAN DAYA,"), (70, "Tel 07-123")])
+    numbers = ppocr([(10, "BOOKTA.K SDNBHD"), (40, "TAMANDAYA,")])
+    merged = merge_readings(words, numbers)
+    assert [w["text"] for w in merged] == [
+        "BOOK",
+        "TA",
+        ".K",
+        "SDN",
+        "BHD",
+        "TAMAN",
+        "DAYA,",
+        "Tel",
+        "07-123",
+    ]
+    # Boxes, confidences and line ids stay Tesseract's.
+    for before, after in zip(words, merged, strict=True):
+        assert {k: v for k, v in before.items() if k != "text"} == {
+            k: v for k, v in after.items() if k != "text"
+        }
+
+
+def test_merge_readings_ignores_ppocr_lines_elsewhere_on_the_page() -> None:
+    words = tesseract([(10, "TAMAN DAYA,")])
+    numbers = ppocr([(300, "TAMANDAYO,")])  # far below: not the same line
+    assert merge_readings(words, numbers) == words
+    assert merge_readings(words, []) == words
+
+
+RECEIPT = [
+    (30, "tan woon yann"),
+    (60, "PASARAYA BORONG PlNTAR"),
+    (90, "SDN BHD (124525-H)"),
+    (120, "NO.2&4, JALAN HARMONT 3/2,"),
+    (150, "TAMAN DESA HARMONI,"),
+    (180, "81100 JOHOR BAHRU"),
+    (210, "Tel: 07-355 2616"),
+    (240, "Date: 09/01/2019"),
+    (270, "TOTAL 12.50"),
+]
+NUMBERS = [
+    (30, "tanwoonyann"),
+    (60, "PASARAYABORONGPINTAR"),
+    (90, "SDNBHD(124525-H)"),
+    (120, "No.2&4,JALANHARMONI3/2,"),
+    (150, "TAMANDESAHARMONI,"),
+    (180, "81100JOHORBAHRU"),
+    (210, "Tel:07-3552616"),
+    (240, "Date:09/01/2019"),
+    (270, "TOTAL12.50"),
+]
+FIELDS = [("vendor", "text"), ("address", "text"), ("total", "money")]
+
+
+def test_vendor_and_address_read_the_merged_words() -> None:
+    words = tesseract(RECEIPT)
+    found = extract_fields(words, 600, 800, FIELDS, number_words=ppocr(NUMBERS))
+    # The name wraps: the suffix line joins the line above; the registration number goes.
+    assert found["vendor"].value == "PASARAYA BORONG PINTAR SDN BHD"
+    assert (
+        found["address"].value == "No.2&4, JALAN HARMONI 3/2, TAMAN DESA HARMONI, 81100 JOHOR BAHRU"
+    )
+    assert found["total"].value == "12.50"
+
+
+def test_without_a_second_reading_the_text_is_tesseracts() -> None:
+    found = extract_fields(tesseract(RECEIPT), 600, 800, FIELDS)
+    assert found["vendor"].value == "PASARAYA BORONG PlNTAR SDN BHD"
+    assert (
+        found["address"].value == "NO.2&4, JALAN HARMONT 3/2, TAMAN DESA HARMONI, 81100 JOHOR BAHRU"
+    )
