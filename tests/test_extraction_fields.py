@@ -177,3 +177,15 @@ def test_a_vendor_name_wrapped_onto_two_lines_is_joined_and_its_suffix_repaired(
     found = extract_fields(page(rows), 600, 800, RECEIPT_FIELDS)
     assert found["vendor"].value == "AIK HUAT HARDWARE (SETIA ALAM) SDN BHD"
     assert found["address"].value == "NO. 12, JALAN MAWAR 3, 81100 JOHOR BAHRU, JOHOR."
+
+
+def test_a_company_suffix_line_takes_the_name_above_it_but_never_a_heading_or_a_number() -> None:
+    def vendor(rows: list[str]) -> str:
+        words = page([(40 + 30 * i, 20, text) for i, text in enumerate(rows)])
+        return extract_fields(words, 800, 600, [("vendor", "text")])["vendor"].value
+
+    assert vendor(["PASARAYA BORONG PINTAR", "SDN BHD", "TEL 07-1234567"]) == (
+        "PASARAYA BORONG PINTAR SDN BHD"
+    )
+    assert vendor(["INVOICE 4711", "ACME Ltd", "Total 99.00"]) == "ACME Ltd"
+    assert vendor(["TAX INVOICE", "ACME Ltd", "Total 99.00"]) == "ACME Ltd"

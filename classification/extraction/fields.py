@@ -536,6 +536,8 @@ def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
         prev is not None
         and len(_COMPANY.sub("", text).split()) <= 1
         and _plain_text(prev)
+        and not re.search(r"\d", prev.text)
+        and not _HEADINGS.search(prev.text)
         and not _ADDRESS.search(prev.text)
         and prev.text != prev.text.lower()
     ):
