@@ -214,7 +214,23 @@ def finish_processing(
             )
             for p in pages
         )
-        # Review until classification (the next step of the same task) routes it.
+        # A person's label stands when a labeled document is processed again (reprocess);
+        # otherwise review until classification (the next step of the same task) routes it.
+        labeled = Label.objects.human().filter(document_id=document_id).order_by("-created_at")
+        label = labeled.first()
+        if label is not None:
+            mine.update(
+                status=Document.Status.CLASSIFIED,
+                document_type=label.document_type,
+                routing_reason="labeled by a person",
+                page_count=len(pages),
+                processed_at=timezone.now(),
+                processing_seconds=round(seconds, 3),
+                updated_at=timezone.now(),
+            )
+            # Rule values for the new pages; a person's values are kept.
+            transaction.on_commit(lambda: fieldstore.extract_document(document_id), robust=True)
+            return True
         mine.update(
             status=Document.Status.NEEDS_REVIEW,
             routing_reason="not classified yet",
@@ -237,6 +253,22 @@ def mark_failed(document_id: int, claim: datetime, message: str) -> bool:
     )
     if updated:
         signals.send_document_changed(document_id, "failed")
+    return bool(updated)
+
+
+def reprocess_document(document: Document) -> bool:
+    """Render, OCR and route a document again (a failed one, or one processed before, e.g.
+    after OCR settings changed); False while it is queued or processing. A person's label is
+    kept: the document comes back with their type, and their field values stay."""
+    if document.status == Document.Status.FAILED:
+        return retry_document(document)
+    with transaction.atomic():
+        updated = Document.objects.filter(
+            pk=document.pk,
+            status__in=(Document.Status.CLASSIFIED, Document.Status.NEEDS_REVIEW),
+        ).update(status=Document.Status.QUEUED, error_message="", updated_at=timezone.now())
+        if updated:
+            transaction.on_commit(lambda: enqueue_processing(document.pk))
     return bool(updated)
 
 

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from classification import services
+from classification import pipeline, services
 from classification.models import (
     Document,
     DocumentType,
@@ -367,8 +367,34 @@ def test_reprocess_queues_a_failed_document_for_its_uploader_or_an_admin(
         assert response.json()["status"] == "queued"
     document.refresh_from_db()
     assert document.status == Document.Status.NEEDS_REVIEW and document.error_message == ""
-    error = assert_error(api_client_for(admin_user).post(path), 409, "not_failed")
-    assert "needs_review" in error["message"]
+    Document.objects.filter(pk=document.pk).update(status=Document.Status.PROCESSING)
+    error = assert_error(api_client_for(admin_user).post(path), 409, "already_processing")
+    assert "processing" in error["message"]
+
+
+def test_reprocessing_a_labeled_document_keeps_the_persons_type_and_values(
+    api_client_for: ClientFor,
+    uploader: User,
+    labeler: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    document = _queued("bill.png", uploader, ["INVOICE 4711", "Total 99.00"])
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.process_document(document.pk)
+    document.refresh_from_db()
+    assert document.status == Document.Status.NEEDS_REVIEW and document.page_count == 1
+    invoice = DocumentType.objects.get(name="invoice")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assign_type(document, invoice, labeler)
+    first_pages = list(document.pages.values_list("pk", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client_for(uploader).post(_url(document.pk, "/reprocess"))
+    assert response.status_code == 202 and response.json()["status"] == "queued"
+    document.refresh_from_db()
+    # Rendered and read again (new page rows), and still what the person said it is.
+    assert list(document.pages.values_list("pk", flat=True)) != first_pages
+    assert (document.status, document.document_type) == (Document.Status.CLASSIFIED, invoice)
+    assert document.labels.filter(provenance="human", labeled_by=labeler).count() == 1
 
 
 # --- The list ----------------------------------------------------------------------------

@@ -748,11 +748,11 @@ class ReprocessView(APIView):
 
     @extend_schema(
         operation_id="documents_reprocess",
-        summary="Queue a failed document again (its uploader or an admin)",
+        summary="Process a document again: render, OCR, classify (its uploader or an admin)",
         request=None,
         responses={
             202: ReprocessSerializer,
-            409: error("Only a failed document can be processed again"),
+            409: error("The document is queued or processing already"),
             **ERRORS,
             **NOT_FOUND,
         },
@@ -760,10 +760,10 @@ class ReprocessView(APIView):
     )
     def post(self, request: Request, document_id: int) -> Response:
         document = _changeable(request, document_id, "reprocess")
-        if not services.retry_document(document):
+        if not services.reprocess_document(document):
             raise ApiError(
-                "not_failed",
-                f"Only a failed document can be processed again; this one is {document.status}.",
+                "already_processing",
+                f"The document is {document.status} already; wait until it is processed.",
                 status.HTTP_409_CONFLICT,
             )
         document.refresh_from_db(fields=["status"])
