@@ -17,6 +17,7 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -114,6 +115,8 @@ TYPE_LIST = inline_serializer("DocumentTypeList", {"results": DocumentTypeSerial
 
 
 class DocumentTypeListView(APIView):
+    # A schema is a nested list: JSON only (form encoding flattens it ambiguously).
+    parser_classes = [JSONParser]
     write_roles = (roles.ADMIN,)
 
     @extend_schema(
@@ -138,6 +141,8 @@ class DocumentTypeListView(APIView):
 
 
 class DocumentTypeDetailView(APIView):
+    # A schema is a nested list: JSON only (form encoding flattens it ambiguously).
+    parser_classes = [JSONParser]
     write_roles = (roles.ADMIN,)
 
     def _get(self, type_id: int) -> DocumentType:
