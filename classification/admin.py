@@ -10,23 +10,14 @@ from classification.models import (
     Page,
     Prediction,
 )
+from classification.types import FIELD_ATTRIBUTES
 
 
 class FieldDefinitionInline(admin.TabularInline):
     """A type's field schema, edited on the type's page."""
 
     model = FieldDefinition
-    fields = (
-        "position",
-        "name",
-        "label",
-        "kind",
-        "required",
-        "pattern",
-        "min_value",
-        "max_value",
-        "not_in_future",
-    )
+    fields = ("position", *FIELD_ATTRIBUTES)
     extra = 1
 
 

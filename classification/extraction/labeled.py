@@ -15,8 +15,8 @@ import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
+from classification.extraction.lines import Box, Line
 from classification.extraction.parsers import (
     find_amounts,
     find_dates,
@@ -25,17 +25,6 @@ from classification.extraction.parsers import (
     parse_identifier,
     parse_percentage,
 )
-
-Box = tuple[int, int, int, int]
-
-
-class LineLike(Protocol):
-    """What this rule needs of ``fields.Line`` (which imports this module)."""
-
-    text: str
-    box: Box
-
-    def bbox(self, start: int = 0, end: int | None = None) -> Box | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +170,7 @@ READERS: dict[str, Reader] = {
 }
 
 
-def _right_of(lines: Sequence[LineLike], i: int) -> list[int]:
+def _right_of(lines: Sequence[Line], i: int) -> list[int]:
     """Lines on line ``i``'s row to its right, nearest first (OCR splits table columns)."""
     _, top, right, bottom = lines[i].box
     row = [
@@ -192,7 +181,7 @@ def _right_of(lines: Sequence[LineLike], i: int) -> list[int]:
     return sorted(row, key=lambda j: lines[j].box[0])
 
 
-def _below(lines: Sequence[LineLike], i: int, label_box: Box | None) -> list[int]:
+def _below(lines: Sequence[Line], i: int, label_box: Box | None) -> list[int]:
     """The next line under the label that overlaps it horizontally (a label above its value)."""
     if label_box is None:
         return []
@@ -207,7 +196,7 @@ def _below(lines: Sequence[LineLike], i: int, label_box: Box | None) -> list[int
     return []
 
 
-def extract(lines: Sequence[LineLike], name: str, kind: str) -> Found | None:
+def extract(lines: Sequence[Line], name: str, kind: str) -> Found | None:
     """The value of kind ``kind`` labeled by the words of ``name``, or None.
 
     Looks after the label on its line, then on the same row to the right, then on the line
@@ -223,7 +212,7 @@ def extract(lines: Sequence[LineLike], name: str, kind: str) -> Found | None:
         if hit is None:
             continue
         end, extra = hit
-        places: list[tuple[LineLike, int, float]] = [(line, end, 0.2)]
+        places: list[tuple[Line, int, float]] = [(line, end, 0.2)]
         places += [(lines[j], 0, 0.1) for j in _right_of(lines, i)]
         places += [(lines[j], 0, 0.0) for j in _below(lines, i, line.bbox(0, end))]
         for owner, offset, bonus in places:

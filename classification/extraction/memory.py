@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from classification.extraction.fields import Extracted, Line, group_lines, union_box
+from classification.extraction.fields import Extracted
+from classification.extraction.lines import Box, Line, group_lines, join_words, union_box
 from classification.extraction.parsers import (
     find_amounts,
     find_dates,
@@ -39,7 +40,6 @@ from classification.extraction.parsers import (
     parse_percentage,
 )
 
-Box = tuple[int, int, int, int]
 Word = Mapping[str, Any]
 
 # Version of the anchor dicts ``learn`` writes; ``apply`` ignores others. 1: first version.
@@ -241,16 +241,6 @@ class _Value:
         return found
 
 
-def _text_of(words: Sequence[Word]) -> tuple[str, list[tuple[int, int]]]:
-    parts, spans, pos = [], [], 0
-    for w in words:
-        text = str(w["text"])
-        spans.append((pos, pos + len(text)))
-        parts.append(text)
-        pos += len(text) + 1
-    return " ".join(parts), spans
-
-
 def _words_in(words: Sequence[Word], spans: list[tuple[int, int]], a: int, b: int) -> list[Word]:
     return [w for w, (s, e) in zip(words, spans, strict=True) if s < b and e > a]
 
@@ -260,7 +250,7 @@ def values_in(
 ) -> list[_Value]:
     """The values of ``kind`` in a run of words (one row, or part of one), left to right.
     ``bare``: a number without cents or a currency is an amount when nothing else is."""
-    text, spans = _text_of(words)
+    text, spans = join_words(words)
     out: list[_Value] = []
     if kind == "date":
         for d in find_dates(text, day_first=day_first):

@@ -19,43 +19,13 @@ from collections.abc import Mapping, Sequence
 from difflib import SequenceMatcher
 from typing import Any
 
+from classification.extraction.lines import group_lines
+
 Word = Mapping[str, Any]
 
 # The least similarity (SequenceMatcher ratio of the two strings without spaces) at which a
 # line takes PP-OCR's characters; below it the readings disagree on more than characters.
 MIN_RATIO = 0.75
-
-
-def _box(words: Sequence[Word]) -> tuple[int, int, int, int]:
-    return (
-        min(int(w["left"]) for w in words),
-        min(int(w["top"]) for w in words),
-        max(int(w["left"]) + int(w["width"]) for w in words),
-        max(int(w["top"]) + int(w["height"]) for w in words),
-    )
-
-
-def _by_line(words: Sequence[Word]) -> list[list[Word]]:
-    """Words into lines by their ``line`` id, else by vertical overlap; each line left to right."""
-    words = [w for w in words if str(w.get("text", "")).strip()]
-    groups: list[list[Word]] = []
-    if words and all("line" in w for w in words):
-        by_id: dict[Any, list[Word]] = {}
-        for w in words:
-            by_id.setdefault(w["line"], []).append(w)
-        groups = list(by_id.values())
-    else:
-        for w in sorted(words, key=lambda w: int(w["top"]) + int(w["height"]) / 2):
-            top, bottom = int(w["top"]), int(w["top"]) + int(w["height"])
-            for group in groups:
-                _, g_top, _, g_bottom = _box(group)
-                overlap = min(bottom, g_bottom) - max(top, g_top)
-                if overlap >= 0.5 * min(bottom - top, g_bottom - g_top):
-                    group.append(w)
-                    break
-            else:
-                groups.append([w])
-    return [sorted(g, key=lambda w: int(w["left"])) for g in groups]
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -142,14 +112,14 @@ def merge_readings(
     (PP-OCR's, same pixels) where the two readings of the line agree by ``min_ratio`` or more;
     boxes, line ids and the other keys stay Tesseract's. A word PP-OCR has no characters for
     is dropped; the lines PP-OCR's do not cover are kept as read."""
-    lines = _by_line(words)
-    if not lines or not number_words:
+    grouped = group_lines(words)
+    if not grouped or not number_words:
         return [dict(w) for w in words]
-    boxes = [_box(line) for line in lines]
+    lines = [line.words for line in grouped]
+    boxes = [line.box for line in grouped]
     # Each PP-OCR line goes to the Tesseract line it overlaps most.
     assigned: dict[int, list[list[Word]]] = {}
-    for p_line in _by_line(number_words):
-        p_box = _box(p_line)
+    for p_line, p_box in ((line.words, line.box) for line in group_lines(number_words)):
         scores = [_overlap(box, p_box) for box in boxes]
         best = max(range(len(boxes)), key=scores.__getitem__)
         if scores[best] > 0:
