@@ -304,8 +304,11 @@ def test_in_cold_start_documents_unlike_the_labeled_ones_come_first(
 
 
 def test_after_an_invoice_next_serves_a_different_kind_before_another_invoice(
-    test_types: dict[str, DocumentType], labeler: User
+    test_types: dict[str, DocumentType], labeler: User, settings: Any
 ) -> None:
+    # No second opinion on the labeled invoice: drawn by its (random) content hash, one in 20
+    # runs would serve it to the next labeler before the second invoice.
+    settings.DOCSITE_OVERLAP_SHARE = 0.0
     first = _classified(make_document("invoice")).pk
     second = _classified(make_document("invoice")).pk
     unlike = _classified(make_document("contract")).pk
