@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= $(or $(DOCSITE_PORT),8000)
 HTMX_VERSION := 2.0.11
+CHARTJS_VERSION := 4.6.1
 
 SYSTEM_PACKAGES := tesseract=tesseract-ocr \
 	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf=fonts-dejavu-core \
@@ -84,6 +85,11 @@ vendor: ## Refresh the front-end libraries in static/vendor from the npm registr
 	tar -xzf var/vendor/htmx.org-$(HTMX_VERSION).tgz -C var/vendor package/dist/htmx.min.js package/LICENSE
 	cp var/vendor/package/dist/htmx.min.js static/vendor/htmx.min.js
 	cp var/vendor/package/LICENSE static/vendor/htmx.LICENSE
+	rm -rf var/vendor/package
+	cd var/vendor && npm pack --silent chart.js@$(CHARTJS_VERSION) >/dev/null
+	tar -xzf var/vendor/chart.js-$(CHARTJS_VERSION).tgz -C var/vendor package/dist/chart.umd.min.js package/LICENSE.md
+	sed '/^\/\/# sourceMappingURL=/d' var/vendor/package/dist/chart.umd.min.js > static/vendor/chart.umd.min.js
+	cp var/vendor/package/LICENSE.md static/vendor/chart.js.LICENSE
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

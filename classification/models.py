@@ -416,3 +416,23 @@ class FieldMemory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}@{self.fingerprint[:12]}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time a django-q2 cluster (one ``qcluster`` or the worker of ``serve``) said it
+    was alive; written by its broker every few seconds (``classification.workers``)."""
+
+    cluster_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=100, blank=True, help_text="Q_CLUSTER name")
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=32, blank=True, help_text="As django-q2 reports it")
+    workers = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'cluster'} on {self.host} ({self.cluster_id[:8]})"

@@ -281,6 +281,25 @@ for _name in ("DOCSITE_QA_SHARE", "DOCSITE_OVERLAP_SHARE"):
     if globals()[_name] > 1:
         raise ImproperlyConfigured(f"{_name}={globals()[_name]} must be at most 1")
 
+# --- Dashboards and operations ---------------------------------------------------------------
+# A built dashboard page is reused this long (seconds) for the same filters; 0 = never cached.
+DOCSITE_DASHBOARD_CACHE_SECONDS = env_int("DOCSITE_DASHBOARD_CACHE_SECONDS", 30, minimum=0)
+# Drift: the recent window compared with the active model's training data, in days.
+DOCSITE_DRIFT_DAYS = env_int("DOCSITE_DRIFT_DAYS", 7, minimum=1)
+# Alert when a type's share of recent predictions moves this far (absolute, 0-1) from its share
+# of the training labels, or the recent mean confidence this far from the validation mean.
+DOCSITE_DRIFT_SHARE_ALERT = env_float("DOCSITE_DRIFT_SHARE_ALERT", 0.10, minimum=0.0)
+DOCSITE_DRIFT_CONFIDENCE_ALERT = env_float("DOCSITE_DRIFT_CONFIDENCE_ALERT", 0.10, minimum=0.0)
+# A recent document is "unlike anything labeled" when its cosine similarity to the nearest
+# labeled document is below this.
+DOCSITE_NOVELTY_SIMILARITY = env_float("DOCSITE_NOVELTY_SIMILARITY", 0.5, minimum=-1.0)
+# /metrics answers only with "Authorization: Bearer <this>"; empty = /metrics is off (404).
+DOCSITE_METRICS_TOKEN = env_str("DOCSITE_METRICS_TOKEN", "")
+# /healthz is unhealthy when no worker was seen for this many seconds.
+DOCSITE_WORKER_STALE_SECONDS = env_int("DOCSITE_WORKER_STALE_SECONDS", 60, minimum=5)
+# Log lines as JSON objects (one per line) instead of plain text.
+DOCSITE_LOG_JSON = env_bool("DOCSITE_LOG_JSON", False)
+
 # --- Task queue (django-q2) -----------------------------------------------------------------
 # A document still in `processing` after this many seconds is taken to be abandoned by a dead
 # worker and may be claimed again. It equals the task timeout: no live task runs longer.

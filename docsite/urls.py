@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("review/", include("labeling.urls")),
+    path("dashboards/", include("docsite.dashboards.urls")),
     path("", include("docsite.api.urls")),
     path("", include("classification.urls")),
 ]

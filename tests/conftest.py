@@ -20,6 +20,8 @@ def _isolated_media(settings: object, tmp_path: Path) -> None:
     settings.DOCSITE_OCR_PARALLEL = 2  # type: ignore[attr-defined]
     # The second OCR reading of numbers costs seconds a page: tests of it switch it on.
     settings.DOCSITE_PPOCR = False  # type: ignore[attr-defined]
+    # Dashboards are built afresh in every request: a test sees what it just stored.
+    settings.DOCSITE_DASHBOARD_CACHE_SECONDS = 0  # type: ignore[attr-defined]
 
 
 def _make_user(username: str, *role_names: str, superuser: bool = False) -> User:
