@@ -129,3 +129,30 @@ def test_only_admins_see_dashboards(
 def test_csv_cells_that_look_like_formulas_are_quoted() -> None:
     text = charts.to_csv(["a", "b"], [["=1+1", -2.5], ["@x", None]])
     assert text.splitlines() == ["a,b", "'=1+1,-2.5", "'@x,"]
+
+
+@pytest.mark.parametrize(
+    ("zone", "days"),
+    [("UTC", [1, 2, 0]), ("Europe/Berlin", [0, 3, 0]), ("Asia/Kolkata", [0, 2, 1])],
+)
+def test_counts_per_day_fall_on_local_days(settings: object, zone: str, days: list[int]) -> None:
+    """SQLite groups by UTC hour and adds hours into local days; a zone with a half-hour
+    offset falls back to the database's own conversion. Both must land on local days."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone as tz
+
+    settings.TIME_ZONE = zone  # type: ignore[attr-defined]
+    moments = [
+        datetime(2026, 3, 1, 23, 30, tzinfo=UTC),  # Berlin: 00:30 on the 2nd
+        datetime(2026, 3, 2, 12, 0, tzinfo=UTC),
+        datetime(2026, 3, 2, 18, 45, tzinfo=UTC),  # Kolkata: 00:15 on the 3rd
+    ]
+    for i, moment in enumerate(moments):
+        document = Document.objects.create(
+            sha256=f"{i:064d}", original_name="a", original_path="a", mime_type="x", size_bytes=1
+        )
+        Document.objects.filter(pk=document.pk).update(processed_at=moment)
+    with tz.override(zone):
+        chosen = filters.parse(QueryDict("start=2026-03-01&end=2026-03-03"))
+        assert filters.counts_per_day(Document.objects.all(), "processed_at", chosen) == days

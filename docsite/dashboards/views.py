@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.template.loader import select_template
 from django.utils import timezone
 
-from classification.models import DocumentType
+from classification.models import DocumentType, ModelEvent
 from docsite import roles
 from docsite.dashboards import filters as dashboard_filters
 from docsite.dashboards.charts import to_csv
@@ -41,7 +41,10 @@ def build_cached(slug: str, filters: dashboard_filters.Filters) -> Page:
     seconds = settings.DOCSITE_DASHBOARD_CACHE_SECONDS
     if seconds <= 0:
         return builder(slug)(filters)
-    key = f"dashboards:{slug}:{filters.key}:{timezone.localdate().isoformat()}"
+    # A promotion, rollback or training adds a model event: the pages show the new state at
+    # once instead of up to ``seconds`` later.
+    last_event = ModelEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    key = f"dashboards:{slug}:{filters.key}:{timezone.localdate().isoformat()}:{last_event}"
     page: Page | None = cache.get(key)
     if page is None:
         page = builder(slug)(filters)
