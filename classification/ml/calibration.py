@@ -206,6 +206,35 @@ def acceptance_figures(accepted: np.ndarray, correct: np.ndarray) -> dict[str, f
     }
 
 
+COVERAGE_TARGETS = (0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
+
+
+def coverage_curve(
+    probs: np.ndarray,
+    labels: np.ndarray,
+    classes: list[str],
+    targets: tuple[float, ...] | list[float] = COVERAGE_TARGETS,
+    min_per_class: int = 20,
+) -> list[dict[str, float | None]]:
+    """For each target precision, the share of held-out items routing would accept and the
+    precision measured among them, with the thresholds ``thresholds`` would choose there: what
+    raising or lowering the target would cost or gain in automation, without retraining.
+
+    ``precision`` is None where nothing would be accepted."""
+    curve: list[dict[str, float | None]] = []
+    for target in targets:
+        routing = thresholds(probs, labels, classes, float(target), min_per_class)
+        figures = auto_accept_figures(probs, labels, classes, routing)
+        curve.append(
+            {
+                "target": round(float(target), 4),
+                "share": figures["auto_accept_rate"],
+                "precision": figures["auto_accept_precision"],
+            }
+        )
+    return curve
+
+
 def classification_metrics(
     probs: np.ndarray, labels: np.ndarray, classes: list[str]
 ) -> dict[str, Any]:

@@ -366,6 +366,14 @@ def _train(
         thresholds=routing,
         **calibration.auto_accept_figures(calibrated, y_val, classes, routing),
         reliability=calibration.reliability(calibrated, y_val),
+        # What the auto-accepted share would be at other targets (the Automation dashboard).
+        coverage=calibration.coverage_curve(
+            calibrated,
+            y_val,
+            classes,
+            calibration.COVERAGE_TARGETS,
+            config.min_per_class_threshold,
+        ),
     )
     measured_model = model
     if config.refit and len(y_val):
