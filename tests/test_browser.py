@@ -531,3 +531,36 @@ def test_label_three_documents_with_the_keyboard_on_the_workbench(
     assert (skip.task_id, skip.user, skip.reason) == (blurry.pk, labeler, Skip.Reason.OTHER)
     assert skip.seconds_spent is not None and skip.seconds_spent >= 0
     assert not Task.objects.filter(state=Task.State.OPEN, claimed_by=labeler).exists()
+
+
+CANVAS_HAS_INK = """canvas => {
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 3; i < data.length; i += 4) { if (data[i] !== 0) return true; }
+    return false;
+}"""
+
+
+def test_every_dashboard_draws_its_charts(tab: Page, shot: Callable[[Page, str], None]) -> None:
+    from tests import dashboard_rows
+
+    admin = _user("boss", roles.ADMIN)
+    dashboard_rows.seed([admin, _user("lee", roles.LABELER)])
+    _log_in(tab, "boss", shot)
+    tab.get_by_role("link", name="Dashboards").click()
+    for name in ("Overview", "Automation", "Model", "Labeling", "Drift"):
+        tab.get_by_role("navigation", name="Dashboards").get_by_role("link", name=name).click()
+        expect(tab.locator(".tabs .current")).to_have_text(name)
+        canvases = tab.locator(".chart-card canvas")
+        assert canvases.count() >= 2, f"{name}: too few charts"
+        drawn = [c.get_attribute("data-drawn") for c in canvases.all()]
+        assert drawn == ["true"] * len(drawn), f"{name}: charts not drawn: {drawn}"
+        inked = [c.evaluate(CANVAS_HAS_INK) for c in canvases.all()]
+        assert sum(inked) >= 2 and all(inked), f"{name}: blank canvases {inked}"
+        shot(tab, name.lower())
+    # A filter narrows every chart and the page says which range it shows.
+    tab.get_by_role("navigation", name="Dashboards").get_by_role("link", name="Overview").click()
+    tab.get_by_label("Type").select_option(index=1)
+    tab.get_by_role("button", name="Apply").click()
+    expect(tab.locator(".tabs .current")).to_have_text("Overview")
+    assert "type=" in tab.url
+    shot(tab, "overview-filtered")

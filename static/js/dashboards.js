@@ -43,7 +43,12 @@
       const y = { title: { display: !!chart.y_label, text: chart.y_label }, beginAtZero: true };
       if (chart.y_min !== null) y.min = chart.y_min;
       if (chart.y_max !== null) y.max = chart.y_max;
-      if (chart.percent) { y.ticks = { callback: percent }; if (chart.y_max === null) y.max = 1; }
+      if (chart.percent) {
+        y.ticks = { callback: percent };
+        // Shares run 0-100%; a chart of differences (negative values) scales to its data.
+        const negative = chart.series.some((s) => s.values.some((v) => v !== null && v < 0));
+        if (chart.y_max === null && !negative) y.max = 1;
+      }
       const x = { title: { display: !!chart.x_label, text: chart.x_label } };
       if (chart.kind === "scatter") x.type = "linear";
       if (chart.kind === "stacked-bar") { x.stacked = true; y.stacked = true; }
