@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := tesseract=tesseract-ocr \
 	/usr/share/fonts/truetype/freefont/FreeSans.ttf=fonts-freefont-ttf
 BROWSER_PACKAGES := /usr/bin/chromium=chromium
 
-.PHONY: run test setup install system-packages browser-packages migrate lint format demo vendor bench-pipeline bench-classify bench-extract bench-active-learning bench-queue bench-api clean
+.PHONY: run test setup install system-packages browser-packages migrate lint format demo vendor bench-pipeline bench-classify bench-extract bench-active-learning bench-queue bench-dashboards bench-api clean
 
 run: setup ## Set up, then serve the site and a worker on http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py serve --port $(PORT)
@@ -75,6 +75,9 @@ bench-active-learning: setup ## Learning curves of the review-order strategies
 
 bench-queue: setup ## Next and submit with 100,000 documents waiting, on SQLite and PostgreSQL
 	$(BIN)/python -m bench.queue --documents 100000 --calls 200 --databases sqlite,postgres
+
+bench-dashboards: setup ## Every dashboard page with 100,000 documents and 20,000 labels, on SQLite and PostgreSQL
+	$(BIN)/python -m bench.dashboards --documents 100000 --labels 20000 --calls 20 --databases sqlite,postgres
 
 bench-api: setup ## API upload and list over HTTP against `make run`'s server, 10,000 documents
 	$(BIN)/python -m bench.api --uploads 500 --clients 8 --documents 10000 --port 0

@@ -32,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -236,10 +238,10 @@ def _postgres_reachable() -> bool:
         return sock.connect_ex(("127.0.0.1", 5432)) == 0
 
 
-def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.queue", "--worker", database]
-    command += ["--documents", str(args.documents), "--calls", str(args.calls)]
-    command += ["--seed", str(args.seed)]
+def run_module_worker(module: str, database: str, arguments: list[str]) -> dict[str, Any]:
+    """Run ``python -m module --worker database *arguments`` and read its one JSON line (its
+    log passes through to stderr); shared by the benches that fill a database per child."""
+    command = [sys.executable, "-m", module, "--worker", database, *arguments]
     done = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, text=True, check=False)
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
@@ -247,20 +249,32 @@ def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
     return dict(json.loads(lines[-1]))
 
 
-def run_postgres(args: argparse.Namespace) -> dict[str, Any]:
-    if not _postgres_reachable():
-        return {"error": "PostgreSQL is not running on 127.0.0.1:5432"}
+def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
+    arguments = ["--documents", str(args.documents), "--calls", str(args.calls)]
+    return run_module_worker("bench.queue", database, [*arguments, "--seed", str(args.seed)])
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """The URL of a new database ``<prefix>_<pid>`` on 127.0.0.1:5432, dropped afterwards."""
     import psycopg
 
-    name = f"docsite_bench_queue_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name}")
         conn.execute(f"CREATE DATABASE {name}")
     try:
-        return run_child(f"{PG_SERVER}/{name}", args)
+        yield f"{PG_SERVER}/{name}"
     finally:
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def run_postgres(args: argparse.Namespace) -> dict[str, Any]:
+    if not _postgres_reachable():
+        return {"error": "PostgreSQL is not running on 127.0.0.1:5432"}
+    with postgres_database("docsite_bench_queue") as url:
+        return run_child(url, args)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
