@@ -81,7 +81,13 @@ class Document(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # The dashboards count processed documents and their pages per day and hour.
+            models.Index(
+                fields=["processed_at", "status", "page_count"], name="document_processed"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.original_name}"
@@ -209,6 +215,8 @@ class Label(models.Model):
         indexes = [
             models.Index(fields=["provenance", "created_at"]),
             models.Index(fields=["labeled_by", "created_at"]),
+            # Whether a document was auto-accepted (the automation dashboard, per document).
+            models.Index(fields=["document", "provenance"], name="label_document_provenance"),
         ]
 
     def __str__(self) -> str:

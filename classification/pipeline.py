@@ -26,31 +26,27 @@ log = logging.getLogger(__name__)
 
 def process_document(document_id: int) -> str:
     """Process a document if it still needs it; returns the outcome for the task log."""
+    started = time.perf_counter()
     claim = services.claim_for_processing(document_id)
     if claim is None:
-        log.info("document=%s step=process outcome=skipped (not queued)", document_id)
+        _log_step(document_id, "process", started, "skipped", reason="not queued")
         return "skipped"
     document = Document.objects.get(pk=document_id)
-    started = time.perf_counter()
+    work_started = time.perf_counter()
     try:
         pages = _render_and_ocr(document)
     except (rendering.RenderError, ocr.OcrError, OSError) as exc:
-        return _fail(document_id, claim, str(exc))
+        return _fail(document_id, claim, str(exc), started)
     except Exception as exc:
-        log.exception("document=%s step=process unexpected error", document_id)
-        return _fail(document_id, claim, f"Unexpected error while processing: {exc}")
+        log.exception("document=%s unexpected error while processing", document_id)
+        return _fail(document_id, claim, f"Unexpected error while processing: {exc}", started)
     if not pages:
-        return _fail(document_id, claim, "The document has no pages to process.")
-    seconds = time.perf_counter() - started
+        return _fail(document_id, claim, "The document has no pages to process.", started)
+    seconds = time.perf_counter() - work_started
     if not services.finish_processing(document_id, claim, pages, seconds):
-        log.warning("document=%s step=process outcome=claim-lost", document_id)
+        _log_step(document_id, "process", started, "claim-lost", level=logging.WARNING)
         return "claim-lost"
-    log.info(
-        "document=%s step=process outcome=done pages=%d seconds=%.2f",
-        document_id,
-        len(pages),
-        seconds,
-    )
+    _log_step(document_id, "process", started, "done", pages=len(pages))
     classify(document_id)
     signals.send_document_changed(document_id, "processed")
     return "done"
@@ -59,19 +55,38 @@ def process_document(document_id: int) -> str:
 def classify(document_id: int) -> str:
     """Route a processed document with the active model. A failure here leaves it in review
     with the reason: the pages are fine, only the model's opinion is missing."""
+    started = time.perf_counter()
     try:
         outcome = learning.classify_document(document_id)
     except Exception as exc:
-        log.exception("document=%s step=classify unexpected error", document_id)
+        log.exception("document=%s unexpected error while classifying", document_id)
         learning.mark_unclassified(document_id, f"classification failed: {exc}")
+        _log_step(document_id, "classify", started, "error", level=logging.WARNING)
         return "review"
-    log.info("document=%s step=classify outcome=%s", document_id, outcome)
+    _log_step(document_id, "classify", started, outcome)
     return outcome
 
 
-def _fail(document_id: int, claim: datetime, message: str) -> str:
+def _log_step(
+    document_id: int,
+    step: str,
+    started: float,
+    outcome: str,
+    level: int = logging.INFO,
+    **details: object,
+) -> None:
+    """One line per pipeline step, the same fields in the text and in ``extra`` (which the
+    JSON log format writes as fields: ``docsite.logging``)."""
+    duration = round(time.perf_counter() - started, 3)
+    text = f"document={document_id} step={step} duration={duration:.3f} outcome={outcome}"
+    text += "".join(f" {key}={value!r}" for key, value in details.items())
+    fields = {"document": document_id, "step": step, "duration": duration, "outcome": outcome}
+    log.log(level, "%s", text, extra={**details, **fields})
+
+
+def _fail(document_id: int, claim: datetime, message: str, started: float) -> str:
     services.mark_failed(document_id, claim, message)
-    log.warning("document=%s step=process outcome=failed error=%r", document_id, message)
+    _log_step(document_id, "process", started, "failed", level=logging.WARNING, error=message[:500])
     return "failed"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.dispatch import Signal
@@ -11,6 +12,7 @@ from django.dispatch import Signal
 from docsite import roles
 
 RECOVER_TASK = "classification.tasks.recover_stale_documents"
+STATISTICS_TASK = "classification.tasks.refresh_statistics"
 
 # Sent once a routing decision is committed, with ``document_id`` and ``outcome``: "review" (a
 # person should label it) or "classified" (auto-accepted by ``model_version_id``). The labeling
@@ -61,6 +63,14 @@ def ensure_schedules(**kwargs: Any) -> None:
             "repeats": -1,
         },
     )
+    Schedule.objects.get_or_create(
+        func=STATISTICS_TASK,
+        defaults={
+            "name": "Refresh the database's query-planner statistics",
+            "schedule_type": Schedule.HOURLY,
+            "repeats": -1,
+        },
+    )
 
 
 def ensure_admin_group_permissions(**kwargs: Any) -> None:
@@ -71,11 +81,17 @@ def ensure_admin_group_permissions(**kwargs: Any) -> None:
 
 
 def admin_role_grants_staff(
-    sender: Any, instance: Any, action: str, pk_set: Any, **kwargs: Any
+    sender: Any, instance: Any, action: str, pk_set: Any, reverse: bool = False, **kwargs: Any
 ) -> None:
-    """Whoever is given the admin role can open the Django admin."""
+    """Whoever is given the admin role can open the Django admin, whether the role was added
+    from the user's side (``user.groups.add``) or the group's (``group.user_set.add``)."""
     if action != "post_add" or not pk_set:
         return
+    users = get_user_model().objects.filter(is_staff=False)
+    if reverse:  # instance is the group, pk_set the users added to it
+        if instance.name == roles.ADMIN:
+            users.filter(pk__in=pk_set).update(is_staff=True)
+        return
     if Group.objects.filter(pk__in=pk_set, name=roles.ADMIN).exists() and not instance.is_staff:
-        type(instance).objects.filter(pk=instance.pk).update(is_staff=True)
+        users.filter(pk=instance.pk).update(is_staff=True)
         instance.is_staff = True

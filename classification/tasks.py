@@ -15,6 +15,10 @@ def recover_stale_documents() -> dict[str, int]:
     return services.recover_stale_documents()
 
 
+def refresh_statistics() -> str:
+    return services.refresh_statistics()
+
+
 def classify_document(document_id: int) -> str:
     return pipeline.classify(document_id)
 

@@ -95,6 +95,12 @@ def _databases() -> dict[str, dict[str, object]]:
             config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         except ValueError as exc:
             raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from exc
+        if config.get("ENGINE") == "django.db.backends.postgresql":
+            # PostgreSQL's JIT compiles a query it estimates to be costly: on the automation
+            # dashboard's per-day EXISTS counts that took 390 of 560 ms (bench.dashboards).
+            options = dict(config.get("OPTIONS") or {})
+            options["options"] = (str(options.get("options", "")) + " -c jit=off").strip()
+            config["OPTIONS"] = options
         return {"default": dict(config)}
     return {
         "default": {
@@ -324,16 +330,29 @@ Q_CLUSTER: dict[str, object] = {
     "label": "Task queue",
     "poll": env_float("DOCSITE_BROKER_POLL", 0.5, minimum=0.05),
 }
+# django-q2's brokers, extended to write each cluster's heartbeat into the database
+# (``classification.workers``: what /healthz reads to know a worker is alive).
 if DOCSITE_BROKER == "orm":
     Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["broker_class"] = "classification.workers.OrmBroker"
 else:
     Q_CLUSTER["redis"] = env_str("DOCSITE_REDIS_URL", "redis://127.0.0.1:6379/0")
+    Q_CLUSTER["broker_class"] = "classification.workers.RedisBroker"
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # One JSON object a line, with the pipeline's document/step/duration/outcome fields.
+        "json": {"()": "docsite.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if DOCSITE_LOG_JSON else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("DOCSITE_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

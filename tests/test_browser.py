@@ -550,6 +550,11 @@ def test_every_dashboard_draws_its_charts(tab: Page, shot: Callable[[Page, str],
     for name in ("Overview", "Automation", "Model", "Labeling", "Drift"):
         tab.get_by_role("navigation", name="Dashboards").get_by_role("link", name=name).click()
         expect(tab.locator(".tabs .current")).to_have_text(name)
+        # The charts are drawn by the script at the end of the page: wait for it.
+        tab.wait_for_function(
+            "() => [...document.querySelectorAll('.chart-card canvas')]"
+            ".every(c => c.dataset.drawn)"
+        )
         canvases = tab.locator(".chart-card canvas")
         assert canvases.count() >= 2, f"{name}: too few charts"
         drawn = [c.get_attribute("data-drawn") for c in canvases.all()]

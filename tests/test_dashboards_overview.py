@@ -128,9 +128,7 @@ def test_per_hour_over_the_last_48_hours() -> None:
     _doc(pages=5, processed=datetime(2026, 3, 3, 11, 0, tzinfo=UTC))  # the first bucket
     _doc(pages=8, processed=datetime(2026, 3, 3, 10, 59, tzinfo=UTC))  # before it
 
-    figures = overview.figures_per_hour(
-        documents, "processed_at", buckets, overview.BUCKET_FIGURES
-    )
+    figures = overview.figures_per_hour(documents, "processed_at", buckets, overview.BUCKET_FIGURES)
 
     assert len(figures["documents"]) == 48
     assert figures["documents"][-1] == 2 and figures["pages"][-1] == 5
