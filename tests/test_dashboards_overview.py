@@ -244,17 +244,26 @@ def test_worker_heartbeat_fresh_and_stale(settings: Any) -> None:
         name="docsite",
         host="web-2",
         pid=42,
-        status="Stopped",
+        status="Idle",
         workers=2,
         last_seen=now - timedelta(minutes=15),
+    )
+    WorkerHeartbeat.objects.create(
+        cluster_id="c" * 32,
+        name="docsite",
+        host="web-3",
+        pid=43,
+        status="Stopped",  # shut down cleanly a moment ago: not a live worker
+        workers=0,
+        last_seen=now - timedelta(seconds=30),
     )
 
     page = overview.build(MARCH)
 
     seen = page.extra["workers"]
-    assert [(w.host, w.stale) for w in seen] == [("web-1", False), ("web-2", True)]
-    assert seen[1].ago == "15 min ago"
-    assert [row[-1] for row in _table(page, "workers").rows] == ["alive", "stale"]
+    assert [(w.host, w.stale) for w in seen] == [("web-1", False), ("web-3", True), ("web-2", True)]
+    assert seen[2].ago == "15 min ago"
+    assert [row[-1] for row in _table(page, "workers").rows] == ["alive", "stopped", "stale"]
     assert not page.alerts  # one cluster is alive
 
 
@@ -270,7 +279,7 @@ def test_alert_when_no_worker_was_ever_seen_or_all_are_stale(settings: Any) -> N
     )
     alerts = overview.build(MARCH).alerts
     assert len(alerts) == 1 and alerts[0].level == "error"
-    assert alerts[0].message.startswith("No worker has been seen for 3 h:")
+    assert alerts[0].message.startswith("No running worker has been seen for 3 h:")
 
 
 def test_page_renders_for_an_admin_with_every_chart_and_the_workers(

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from classification.models import Document, WorkerHeartbeat
+from classification.workers import STOPPED
 from docsite.dashboards.charts import Chart, Series
 from docsite.dashboards.filters import Filters, figures_per_day, figures_per_hour, hours
 from docsite.dashboards.pages import Alert, Page, Table
@@ -57,7 +58,13 @@ class Worker:
     last_seen: str  # local time
     seconds_ago: int
     ago: str  # "12 s ago"
-    stale: bool
+    stale: bool  # not heard from for DOCSITE_WORKER_STALE_SECONDS, or stopped
+
+    @property
+    def state(self) -> str:
+        if self.status == STOPPED:
+            return "stopped"
+        return "stale" if self.stale else "alive"
 
 
 def duration(seconds: float) -> str:
@@ -99,7 +106,7 @@ def workers(now: datetime) -> list[Worker]:
                 last_seen=local(beat.last_seen),
                 seconds_ago=seconds,
                 ago=f"{duration(seconds)} ago",
-                stale=seconds > stale_after,
+                stale=seconds > stale_after or beat.status == STOPPED,
             )
         )
     return found
@@ -299,7 +306,7 @@ def build(filters: Filters) -> Page:
                     w.started_at,
                     w.last_seen,
                     w.seconds_ago,
-                    "stale" if w.stale else "alive",
+                    w.state,
                 ]
                 for w in seen
             ],
@@ -316,8 +323,8 @@ def build(filters: Filters) -> Page:
         page.alerts.append(
             Alert(
                 "error",
-                f"No worker has been seen for {duration(seen[0].seconds_ago)}: documents "
-                "will wait in the queue until one runs again.",
+                f"No running worker has been seen for {duration(seen[0].seconds_ago)}: "
+                "documents will wait in the queue until one runs again.",
             )
         )
     return page
