@@ -20,7 +20,7 @@ from django.db.models import F
 
 from classification.extraction import memory
 from classification.extraction.fields import Extracted
-from classification.models import Document, FieldDefinition, FieldMemory, Page
+from classification.models import Document, FieldDefinition, FieldMemory, Label, Page
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +38,18 @@ def remember(
     value: str,
     page_number: int | None,
     bbox: Sequence[float] | None,
+    label: Label | None = None,
 ) -> FieldMemory | None:
     """Learn where ``field`` is in this document's layout from the words a person picked
-    (``bbox`` on page ``page_number``) for ``value``. Nothing happens for a typed value (no
-    box), an empty one, or a page without OCR words. A failure is logged, never raised: the
-    person's value is stored whatever learning makes of it."""
+    (``bbox`` on page ``page_number``) for ``value``, as part of ``label`` (``forget`` takes
+    it back). Nothing happens for a typed value (no box), an empty one, or a page without OCR
+    words. A failure is logged, never raised: the person's value is stored whatever learning
+    makes of it."""
     if page_number is None or bbox is None or not value.strip():
         return None
     try:
         with transaction.atomic():
-            return _remember(document, field, value.strip(), page_number, bbox)
+            return _remember(document, field, value.strip(), page_number, bbox, label)
     except Exception:
         log.exception(
             "document=%s field=%s learning from the correction failed", document.pk, field.name
@@ -56,7 +58,12 @@ def remember(
 
 
 def _remember(
-    document: Document, field: FieldDefinition, value: str, number: int, bbox: Sequence[float]
+    document: Document,
+    field: FieldDefinition,
+    value: str,
+    number: int,
+    bbox: Sequence[float],
+    label: Label | None,
 ) -> FieldMemory | None:
     page = Page.objects.filter(document=document, number=number).first()
     if page is None or not page.ocr_words:
@@ -74,18 +81,53 @@ def _remember(
             with transaction.atomic():
                 created = FieldMemory.objects.create(
                     field=field, fingerprint=key, anchor=anchor, example=value,
-                    source_document=document,
+                    source_document=document, taught_by=label, previous=None,
                 )  # fmt: skip
             log.info("field=%s layout=%r learned from document=%s", field.name, key, document.pk)
             return created
         except IntegrityError:  # the same layout taught at the same moment: update that one
             existing = FieldMemory.objects.select_for_update().get(field=field, fingerprint=key)
+    if label is None or existing.taught_by_id != label.pk:
+        # What to put back if this label is undone; a label that teaches the same memory
+        # twice (a field picked again) keeps the state from before its first lesson.
+        existing.previous = {
+            "anchor": existing.anchor,
+            "example": existing.example,
+            "source_document": existing.source_document_id,
+        }
+    existing.taught_by = label
     existing.anchor = memory.merge(existing.anchor, anchor)
     existing.example = value
     existing.source_document = document
-    existing.save(update_fields=["anchor", "example", "source_document", "updated_at"])
+    existing.save(
+        update_fields=[
+            "anchor", "example", "source_document", "taught_by", "previous", "updated_at"
+        ]
+    )  # fmt: skip
     log.info("field=%s layout=%r relearned from document=%s", field.name, key, document.pk)
     return existing
+
+
+def forget(label: Label) -> int:
+    """Take back what ``label``'s corrections taught (its undo): a memory it created goes, one
+    it updated gets its earlier state back. A memory a later label taught since keeps that
+    later lesson. Returns the memories changed."""
+    changed = 0
+    for row in FieldMemory.objects.select_for_update().filter(taught_by=label):
+        if row.previous is None:
+            row.delete()
+        else:
+            before = row.previous
+            row.anchor = before.get("anchor", row.anchor)
+            row.example = before.get("example", row.example)
+            row.source_document_id = before.get("source_document")
+            row.taught_by = None
+            row.previous = None
+            row.save()
+        changed += 1
+    if changed:
+        log.info("label=%s undone: %d field memories taken back", label.pk, changed)
+    return changed
 
 
 def recall(

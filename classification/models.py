@@ -411,6 +411,12 @@ class FieldMemory(models.Model):
         Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uses = models.PositiveIntegerField(default=0, help_text="Documents it was applied to")
+    # The label whose correction taught it last, and what it held before (None: that label
+    # created it), so undoing that label takes the lesson back too.
+    taught_by = models.ForeignKey(
+        "Label", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    previous = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

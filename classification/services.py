@@ -430,7 +430,7 @@ def correct_fields(
                     "updated_by": cast(AuthUser, user) if user.is_authenticated else None,
                 },
             )
-            fieldmemory.remember(document, field, after, given.page_number, given.bbox)
+            fieldmemory.remember(document, field, after, given.page_number, given.bbox, label)
             if after == before:
                 continue
             corrections.append(

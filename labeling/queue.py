@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from classification import learning, services
+from classification import fieldmemory, learning, services
 from classification.models import (
     Document,
     DocumentType,
@@ -494,6 +494,8 @@ def undo(user: User, now: datetime | None = None) -> Task:
         Adjudication.objects.filter(Q(first=label) | Q(second=label)).delete()
         if not label.second_opinion:
             _restore(task.document, task.undo or {})
+        # What the label's field corrections taught the next documents of the layout.
+        fieldmemory.forget(label)
         label.delete()
         reopened = Task.objects.filter(pk=task.pk).update(
             state=Task.State.OPEN,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from classification import fieldstore, services
+from classification import fieldmemory, fieldstore, services
 from classification.extraction import memory
 from classification.models import DocumentType, FieldDefinition, FieldMemory, FieldValue, Page
 from labeling import queue
@@ -352,3 +352,48 @@ def test_dates_and_amounts_read_twice_come_from_the_rules_before_a_learned_place
     # (page, value) pairs as the product stores them work the same way.
     paged = {name: (1, value) for name, value in learned.items()}
     assert set(memory.ahead_of_rules(paged, kinds, numbers_read=True)) == {"vendor"}
+
+
+@pytest.mark.django_db
+def test_undoing_a_label_takes_back_what_its_corrections_taught(labeler) -> None:
+    receipt = DocumentType.objects.get(name="receipt")
+    total = FieldDefinition.objects.get(document_type=receipt, name="total")
+
+    def correct(name: str, to_pay: str) -> None:
+        document = review_task(name, _shop_receipt("3.00", to_pay=to_pay)).document
+        task = queue.claim_next(labeler)
+        assert task is not None and task.document_id == document.pk
+        box = _box_of(document.pages.get(number=1), to_pay)
+        queue.submit(task.pk, labeler, receipt, {total: services.FieldInput(to_pay, "", 1, box)})
+
+    # A memory the label created goes with it.
+    correct("first.png", "12.80")
+    taught = FieldMemory.objects.get(field=total)
+    assert taught.example == "12.80" and taught.previous is None
+    reopened = queue.undo(labeler)
+    assert not FieldMemory.objects.exists()
+    queue.skip(reopened.pk, labeler, "other")  # so Next serves the following documents
+
+    # One it updated gets its earlier lesson back (both receipts read before anything was
+    # taught, so the second correction updates the first one's memory).
+    labeled = [
+        (waiting_document(name, _shop_receipt("3.00", to_pay=to_pay)), to_pay)
+        for name, to_pay in (("a.png", "12.80"), ("b.png", "7.70"))
+    ]
+    labels = [services.assign_type(document, receipt, labeler) for document, _ in labeled]
+    for (document, to_pay), label in zip(labeled, labels, strict=True):
+        box = _box_of(document.pages.get(number=1), to_pay)
+        services.correct_fields(
+            document, label, labeler, {total: services.FieldInput(to_pay, "", 1, box)}
+        )
+    updated = FieldMemory.objects.get(field=total)
+    previous = updated.previous
+    assert previous is not None and previous["example"] == "12.80"
+    assert updated.example == "7.70" and updated.taught_by_id == labels[1].pk
+    first_anchor = previous["anchor"]
+    assert fieldmemory.forget(labels[1]) == 1
+    restored = FieldMemory.objects.get(pk=updated.pk)
+    assert restored.example == "12.80" and restored.anchor == first_anchor
+    assert restored.source_document_id == labeled[0][0].pk
+    assert restored.taught_by_id is None and restored.previous is None
+    assert fieldmemory.forget(labels[1]) == 0  # twice: nothing more to take back
