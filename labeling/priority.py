@@ -8,7 +8,9 @@ Two parts, so that Next stays fast with a hundred thousand documents waiting:
   1 minus the top probability; ``random``: a uniform draw from the content hash. Documents with
   no probabilities (no model yet, nothing to classify) score ``UNKNOWN``, above any uncertainty.
   Checks (QA) and second opinions score ``CHECK``, above that: they are few and their value
-  decays with waiting.
+  decays with waiting. A document the model was sure of but whose fields failed validation
+  scores at least ``FIELDS_FAILED``: its type teaches the model little, so its margin would
+  put it last, yet it waits only for a person to fix a field and holds up what comes after.
 - ``rerank``: Next reads only the ``CANDIDATES`` free tasks with the highest stored priority
   and orders those. ``diverse_margin`` (and every strategy but ``random`` during the cold
   start, when the priorities say nothing) lowers a candidate by its similarity to the
@@ -41,6 +43,8 @@ from classification.models import Document, Label
 STRATEGIES = ("diverse_margin", "margin", "entropy", "least_confidence", "random")
 UNKNOWN = 2.0
 CHECK = 3.0
+# As unsure as a 50/50 margin: in the middle of the review order, not at its end.
+FIELDS_FAILED = 0.5
 # Free tasks Next orders in Python; the rest wait in the database's priority order.
 CANDIDATES = 30
 # How much one unit of cosine similarity to a recent document lowers a priority.
@@ -76,11 +80,18 @@ def strategy() -> str:
     return str(settings.DOCSITE_QUEUE_STRATEGY)
 
 
-def score(probabilities: Sequence[float] | None, key: str, name: str | None = None) -> float:
+def score(
+    probabilities: Sequence[float] | None,
+    key: str,
+    name: str | None = None,
+    fields_failed: bool = False,
+) -> float:
     """The stored priority of a review task (higher first); ``key`` seeds ``random``."""
     name = name or strategy()
     if name == "random":
         return uniform("priority", key)
+    if fields_failed:
+        return max(FIELDS_FAILED, score(probabilities, key, name))
     probs = sorted((float(p) for p in probabilities or ()), reverse=True)
     if len(probs) < 2:
         return UNKNOWN

@@ -97,8 +97,13 @@ def enqueue_review(document: Document) -> Task | None:
         return None
     prediction = _latest_prediction(document.pk)
     probabilities = list((prediction.probabilities or {}).values()) if prediction else None
+    # The model was sure of the type but its fields failed validation: routing keeps the
+    # values it extracted (a document in review for any other reason keeps only people's).
+    fields_failed = (
+        FieldValue.objects.filter(document=document).exclude(source=FieldValue.Source.HUMAN)
+    ).exists()
     fields = {
-        "priority": priority.score(probabilities, document.sha256),
+        "priority": priority.score(probabilities, document.sha256, fields_failed=fields_failed),
         "suggested_type": prediction.document_type if prediction else None,
     }
     open_tasks = Task.objects.filter(document=document, kind=Task.Kind.REVIEW, state="open")

@@ -158,6 +158,15 @@ def test_checks_and_documents_without_probabilities_come_before_uncertain_ones(
     assert order == [check, unknown, torn]
 
 
+def test_a_sure_type_whose_fields_failed_is_served_mid_queue_not_last() -> None:
+    sure = [0.99, 0.01]
+    assert priority.score(sure, "key", "margin") == pytest.approx(0.02)
+    assert priority.score(sure, "key", "margin", fields_failed=True) == priority.FIELDS_FAILED
+    # Never lowered: an unsure type whose fields also failed keeps its own, higher score.
+    assert priority.score([0.5, 0.5], "key", "margin", fields_failed=True) == pytest.approx(1.0)
+    assert priority.score(None, "key", "margin", fields_failed=True) == priority.UNKNOWN
+
+
 def test_next_does_not_look_for_missing_features_again_for_a_while(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
