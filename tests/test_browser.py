@@ -552,8 +552,7 @@ def test_every_dashboard_draws_its_charts(tab: Page, shot: Callable[[Page, str],
         expect(tab.locator(".tabs .current")).to_have_text(name)
         # The charts are drawn by the script at the end of the page: wait for it.
         tab.wait_for_function(
-            "() => [...document.querySelectorAll('.chart-card canvas')]"
-            ".every(c => c.dataset.drawn)"
+            "() => [...document.querySelectorAll('.chart-card canvas')].every(c => c.dataset.drawn)"
         )
         canvases = tab.locator(".chart-card canvas")
         assert canvases.count() >= 2, f"{name}: too few charts"
