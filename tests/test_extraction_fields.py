@@ -189,3 +189,128 @@ def test_a_company_suffix_line_takes_the_name_above_it_but_never_a_heading_or_a_
     )
     assert vendor(["INVOICE 4711", "ACME Ltd", "Total 99.00"]) == "ACME Ltd"
     assert vendor(["TAX INVOICE", "ACME Ltd", "Total 99.00"]) == "ACME Ltd"
+
+
+def _vendor(rows: list[str], width: int = 800) -> str | None:
+    words = page([(40 + 30 * i, 20, text) for i, text in enumerate(rows)])
+    found = extract_fields(words, width, 600, [("vendor", "text")]).get("vendor")
+    return found.value if found else None
+
+
+def _address(rows: list[str]) -> str | None:
+    words = page([(40 + 30 * i, 20, text) for i, text in enumerate(rows)])
+    found = extract_fields(words, 800, 600, [("address", "text")]).get("address")
+    return found.value if found else None
+
+
+def test_a_registration_number_after_the_name_goes_however_ocr_read_it() -> None:
+    assert _vendor(["99 SPEED MART S/B (S19537-X)"]) == "99 SPEED MART S/B"
+    assert _vendor(["FOUR QUARTERS SDN BHD ( IU79369-P)"]) == "FOUR QUARTERS SDN BHD"
+    assert _vendor(["GARDENIA BAKERIES (KL) SDN BHD {I39386 X)"]) == (
+        "GARDENIA BAKERIES (KL) SDN BHD"
+    )
+    # Run into the name's last word, and bare with its check letter and a branch code.
+    assert _vendor(["Farmasi Maluri S/B(587969-U)"]) == "Farmasi Maluri S/B"
+    assert _vendor(["KING'S CONFECTIONERY S/B 273500-U (GKJ)"]) == "KING'S CONFECTIONERY S/B"
+    # A bracketed word in the name stays.
+    assert _vendor(["MR D.I.Y. (M) SDN BHD"]) == "MR D.I.Y. (M) SDN BHD"
+
+
+def test_misread_company_suffixes_are_repaired() -> None:
+    assert _vendor(["WAHIN HARDWARE SIN BHD"]) == "WAHIN HARDWARE SDN BHD"
+    assert _vendor(["Timeless Kitchenette San Bhd"]) == "Timeless Kitchenette Sdn Bhd"
+    assert _vendor(["GUARDIAN HEALTH AND BEAUTY SDN EHD"]) == "GUARDIAN HEALTH AND BEAUTY SDN BHD"
+    assert _vendor(["99 SPEED MART S/D"]) == "99 SPEED MART S/B"
+    assert _vendor(["99 SPEED MART 5/8"]) == "99 SPEED MART S/B"
+    # "SAN" or "S/D" elsewhere is left alone.
+    assert _vendor(["SAN FRANCISCO COFFEE"]) == "SAN FRANCISCO COFFEE"
+
+
+def test_a_name_is_tidied_as_printed() -> None:
+    assert _vendor(["* THAI DELICIOUS RESTAURANT"]) == "THAI DELICIOUS RESTAURANT"
+    assert _vendor([".__ ADVANCO COMPANY"]) == "ADVANCO COMPANY"
+    assert _vendor(["GARDENIA BAKERIES( KL. )SDN BHD"]) == "GARDENIA BAKERIES (KL) SDN BHD"
+    assert _vendor(["BEMED (SP} SDN. BHD."]) == "BEMED (SP) SDN. BHD."
+    assert _vendor(["Watson\u2019s Personal Care Stores Sdn Bhd"]) == (
+        "Watson's Personal Care Stores Sdn Bhd"
+    )
+    assert _vendor(["GARDENIA BAKERIES (KL) SDNBHD"]) == "GARDENIA BAKERIES (KL) SDN BHD"
+    assert _vendor(["Own by: CHEF LEE SDN BHD"]) == "CHEF LEE SDN BHD"
+    assert _vendor(["UNIHAKKA INTERNATIONAL-SDN BHD"]) == "UNIHAKKA INTERNATIONAL SDN BHD"
+    assert _vendor(["GARDENIA BAKERIES (KL) SDN\\ BHD"]) == "GARDENIA BAKERIES (KL) SDN BHD"
+    # A leading number is part of the name.
+    assert _vendor(["99 SPEED MART S/B"]) == "99 SPEED MART S/B"
+
+
+def test_slogans_are_not_the_vendor_and_the_registered_name_wins_over_the_brand() -> None:
+    assert _vendor(["TQ FOR SHOPPING WITH myNEWS.com", "PAGOH REST AND SERVICE AREA"]) == (
+        "PAGOH REST AND SERVICE AREA"
+    )
+    assert _vendor(["Goods Sold Are Not Returnable", "Segi Cash & Carry Sdn. Bhd"]) == (
+        "Segi Cash & Carry Sdn. Bhd"
+    )
+    assert _vendor(["KIKU JAPANESE RESTAURANT", "TK DIVISION KITCHEN SDN BHD"]) == (
+        "TK DIVISION KITCHEN SDN BHD"
+    )
+
+
+def test_a_name_wrapped_before_an_ampersand_is_joined_but_not_onto_the_address() -> None:
+    assert _vendor(["THE COFFEE BEAN", "& TEA LEAF (M) SDN. BHD.", "NO. 1, JALAN SS 2,"]) == (
+        "THE COFFEE BEAN & TEA LEAF (M) SDN. BHD."
+    )
+    assert _vendor(["BEMED (SP SDN. BHD.", "No.49, Jalan Dinar G U3/G,"]) == "BEMED (SP SDN. BHD."
+
+
+def test_the_address_skips_a_registration_line_and_runs_to_its_postcode() -> None:
+    assert (
+        _address(
+            [
+                "TASTE OF THE WORLD SDN BHD",
+                "96585/7-A",
+                "Lot 38, 39 101 Boulevard,",
+                "Jalan Kenari 5, Bandar Puchong Jaya",
+                "47170 Puchong, Selangor",
+                "TEL: 03 - 8079 0255",
+            ]
+        )
+        == "Lot 38, 39 101 Boulevard, Jalan Kenari 5, Bandar Puchong Jaya 47170 Puchong, Selangor"
+    )
+    # No street word on the second line, but no postcode yet either.
+    assert (
+        _address(
+            [
+                "First City Parking Sdn Bhd",
+                "A-09-10 Prima Avenue",
+                "The Tube, 1/39, Dataran Prima",
+                "47301 Petaling Jaya",
+                "GST ID No : 001656262656",
+            ]
+        )
+        == "A-09-10 Prima Avenue The Tube, 1/39, Dataran Prima 47301 Petaling Jaya"
+    )
+
+
+def test_the_address_begins_with_the_lines_above_it_that_end_in_a_comma() -> None:
+    assert (
+        _address(
+            [
+                "MR D.I.Y. (M) SDN BHD",
+                "UNIT L1-044B, VIVACITY MEGA,",
+                "JALAN WAN ALWI, 93350 KUCHING, SARAWAK.",
+                "TEL: 082-123456",
+            ]
+        )
+        == "UNIT L1-044B, VIVACITY MEGA, JALAN WAN ALWI, 93350 KUCHING, SARAWAK."
+    )
+
+
+def test_a_bar_between_the_words_of_an_address_goes() -> None:
+    assert _address(
+        ["ACME SDN BHD", "NO.22 JALAN PUTERI 2/4", "BANDAR PUTERI | 47100 PUCHONG"]
+    ) == ("NO.22 JALAN PUTERI 2/4 BANDAR PUTERI 47100 PUCHONG")
+
+
+def test_a_letter_o_among_the_digits_of_an_address_is_a_zero() -> None:
+    assert _address(["ACME SDN BHD", "LOT 3, JALAN PELABUR 23/1,", "403oo SHAH ALAM."]) == (
+        "LOT 3, JALAN PELABUR 23/1, 40300 SHAH ALAM."
+    )

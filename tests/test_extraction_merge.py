@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from classification.extraction.fields import extract_fields
-from classification.extraction.merge import merge_line, merge_readings
+from classification.extraction.merge import join_close_words, merge_line, merge_readings
 
 CHAR_W = 12
 
@@ -64,6 +64,10 @@ def ppocr(rows: list[tuple[int, str]], height: int = 20, left: int = 42) -> list
         ("JALAN PUTRA 1,", "JALANPUTRA1.", ["JALAN", "PUTRA", "1,"]),
         # A digit PP-OCR reads inside a word of letters stays Tesseract's letter.
         ("LOT 12, JALAN", "L0T12,JALAN", ["LOT", "12,", "JALAN"]),
+        # A letter PP-OCR reads among digits stays Tesseract's digit ("433o0").
+        ("43300 SERI", "433o0SERI", ["43300", "SERI"]),
+        # A capital PP-OCR reads inside a lower-case word stays Tesseract's small letter.
+        ("Taste Of The World", "TasteOfTheWorId", ["Taste", "Of", "The", "World"]),
         # PP-OCR's own space inside a word Tesseract ran together stays.
         ("81100 JOHOR BAHRUJOHOR", "81100JOHOR BAHRU JOHOR", ["81100", "JOHOR", "BAHRU JOHOR"]),
         # Readings too different: None, Tesseract's words stay.
@@ -147,3 +151,39 @@ def test_without_a_second_reading_the_text_is_tesseracts() -> None:
     assert (
         found["address"].value == "NO.2&4, JALAN HARMONT 3/2, TAMAN DESA HARMONI, 81100 JOHOR BAHRU"
     )
+
+
+def test_words_closer_than_a_third_of_a_character_run_together() -> None:
+    def word(text: str, left: int) -> dict[str, Any]:
+        return {"text": text, "left": left, "top": 10, "width": CHAR_W * len(text), "height": 20}
+
+    # "BAKE RIES": Tesseract split one word; the gap is 2 px of 12 px characters.
+    words = [word("GARDENIA", 40), word("BAKE", 148), word("RIES", 148 + 48 + 2)]
+    joined = join_close_words(words)
+    assert [w["text"] for w in joined] == ["GARDENIA", "BAKERIES"]
+    assert joined[1]["left"] == 148 and joined[1]["width"] == 48 + 2 + 48
+    assert "conf" not in joined[1]
+    # A gap of a character or more is a space.
+    spaced = [word("JALAN", 40), word("KPB", 40 + 60 + CHAR_W)]
+    assert [w["text"] for w in join_close_words(spaced)] == ["JALAN", "KPB"]
+    confident = [{**word("SDN", 40), "conf": 90.0}, {**word("BHD", 40 + 36 + 1), "conf": 40.0}]
+    assert join_close_words(confident)[0]["conf"] == 40.0
+
+
+def test_where_tesseract_read_almost_nothing_the_names_come_from_ppocr() -> None:
+    words = tesseract([(300, "TOTAL 12.50")])
+    numbers = ppocr(
+        [
+            (30, "HAI-O RAYA BHD"),
+            (60, "LOT 11995,BATU 2,JALAN KAPAR"),
+            (90, "41400 KLANG,SELANGOR"),
+            (120, "TEL:03-62636977"),
+            (300, "TOTAL12.50"),
+        ]
+    )
+    found = extract_fields(words, 600, 800, FIELDS, number_words=numbers)
+    assert found["vendor"].value == "HAI-O RAYA BHD"
+    assert found["address"].value == "LOT 11995, BATU 2, JALAN KAPAR 41400 KLANG, SELANGOR"
+    # With Tesseract's words read, they stay the ground (PP-OCR's lines only re-read them).
+    found = extract_fields(tesseract(RECEIPT), 600, 800, FIELDS, number_words=numbers)
+    assert found["vendor"].value == "PASARAYA BORONG PlNTAR SDN BHD"

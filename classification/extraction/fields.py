@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -378,6 +379,9 @@ _COMPANY = re.compile(
     r"(?i)\b(?:s[do0]n\.?\s*bhd|s/b|bhd|ltd|limited|inc|gmbh|llc|plc|ag|b\.?v|s\.?a|co|corp\w*|company|"
     r"enterprise|trading|restaurant|store|mart|hardware|pharmacy)\b\.?"
 )
+# The legal form of a company: the registered name, which a receipt prints under its brand.
+_LEGAL = re.compile(r"(?i)\b(?:s[do0]n\.?\s*bhd|s/b|bhd|ltd|limited|inc|gmbh|llc|plc|corp\w*)\b")
+LEGAL_BONUS = 0.7
 _CONTACT = re.compile(
     r"(?i)\b(?:tel|phone|fax|h/p|hp|mobile|gst|sst|co\.?\s*(?:reg|no\b)|reg\w*|roc|email|e-mail|www|"
     r"http|website|c[o0][mn]pany\s+(?:\w+\s+)?no)\b|@|\(\s*\d{4,}"
@@ -388,7 +392,8 @@ _ADDRESS = re.compile(
     r"johor|selangor|kuala|lumpur|penang|pinang|melaka|perak|kedah|pahang|negeri|sembilan|sabah|"
     r"sarawak|terengganu|kelantan|perlis|putrajaya|labuan|shah\s+alam|petaling|puchong|klang|"
     r"subang|cheras|ampang|kembangan|kajang|bangi|bahru|ipoh|wilayah|suite|building|"
-    r"darul|ehsan|takzim|"
+    r"darul|ehsan|takzim|unit|(?:mega)?mall|tower|cent(?:re|er)|complex|wisma|menara|bangunan|"
+    r"medan|square|pusat|dataran|lebuh\w*|jl|sek|"
     r"strasse|straße|weg|rue)\b|\b\d{5}\b"
 )
 _ALPHA = re.compile(r"[^\W\d_]")
@@ -410,22 +415,54 @@ def _plain_text(line: Line) -> bool:
     )
 
 
-_REGISTRATION = re.compile(r"\s*\(\s*\d{4,}[\w\s:-]*\)?\s*$")  # "99 SPEED MART S/B (519537-X)"
+# A company registration number after the name: in brackets, misread letters allowed ("99 SPEED
+# MART S/B (519537-X)", "(S19537-X)", "( IU79369-P)", "{I39386 X)"), or bare with its check
+# letter and anything after it ("S/B 273500-U (GKJ)").
+_REGISTRATION = re.compile(
+    r"\s*[({]\s*(?=(?:[A-Z]*\d){4})[A-Z\d]+(?:\s*[-:]?\s*[A-Z\d]{1,3})?\s*[)}]?\s*$"
+    r"|\s+\d{5,}\s?-\s?[A-Z]\b.*$"
+)
 
 
 def _trim_registration(line: Line) -> Line:
-    """The line without a company registration number after the name."""
+    """The line without a company registration number after the name (cut inside a word when
+    OCR ran the two together: "S/B(587969-U)")."""
     m = _REGISTRATION.search(line.text)
     if m is None or m.start() == 0:
         return line
-    kept = [w for w, (a, _) in zip(line.words, line.spans, strict=True) if a < m.start()]
+    kept: list[Mapping[str, Any]] = []
+    for w, (a, b) in zip(line.words, line.spans, strict=True):
+        if b <= m.start():
+            kept.append(w)
+        elif a < m.start():
+            kept.append({**w, "text": str(w["text"])[: m.start() - a]})
     return make_line(kept) if kept else line
+
+
+_POSTCODE = re.compile(r"\b\d{5}\b")
+# What a vendor line under the letterhead's contact lines or postcode loses: the name is above.
+BELOW_HEADER = 1.5
+
+# What a receipt says to its customer, above or below the name: not the name.
+_SLOGAN = re.compile(
+    r"(?i)\b(?:thank\s*you|please|welcome|goods\s+sold|returnable|refundable|exchangeable|"
+    r"shopping\s+with|visit\s+us|follow\s+us|like\s+us|vouchers?|expiry|promotion)\b|\w\.com\b"
+)
 
 
 def _vendor_index(lines: list[Line], height: int) -> int | None:
     if not lines:
         return None
     page_height = statistics.median(line.height for line in lines) or 1
+    # The end of the letterhead: its first telephone, tax or registration line, or a postcode.
+    header = next(
+        (
+            i
+            for i, ln in enumerate(lines[:12])
+            if _CONTACT.search(ln.text) or _POSTCODE.search(ln.text)
+        ),
+        None,
+    )
     best: tuple[float, int] | None = None
     for order, (i, line) in enumerate(
         (i, _trim_registration(line))
@@ -436,12 +473,18 @@ def _vendor_index(lines: list[Line], height: int) -> int | None:
             continue
         if not _plain_text(line) or (_ADDRESS.search(line.text) and not _COMPANY.search(line.text)):
             continue
+        if _SLOGAN.search(line.text):
+            continue
         score = min(line.height / page_height, 2.5) + 1.5 * bool(_COMPANY.search(line.text))
-        score -= 0.25 * order
+        score += LEGAL_BONUS * bool(_LEGAL.search(line.text))
+        score -= 0.25 * order + BELOW_HEADER * (header is not None and i > header)
         score += 0.3 * (sum(float(w.get("conf", 0)) for w in line.words) / len(line.words) > 80)
         if best is None or score > best[0]:
             best = (score, i)
     return None if best is None else best[1]
+
+
+_OWNED_BY = re.compile(r"(?i)^.*?\b(?:own(?:ed)?|operated|managed|run)\s+by\s*:?\s*")
 
 
 def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
@@ -454,7 +497,14 @@ def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
     prev = lines[i - 1] if i > 0 else None
     if (
         prev is not None
-        and len(_COMPANY.sub("", text).split()) <= 1
+        and (
+            len(_COMPANY.sub("", text).split()) <= 1
+            or text.lstrip().startswith("&")
+            or (
+                prev.text.rstrip().endswith("&")
+                and len(re.findall(r"[^\W\d_]{2,}", prev.text)) >= 2
+            )
+        )
         and _plain_text(prev)
         and not re.search(r"\d", prev.text)
         and not _HEADINGS.search(prev.text)
@@ -466,45 +516,108 @@ def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
     nxt = lines[i + 1] if i + 1 < len(lines) else None
     if (
         nxt is not None
-        and (text.rstrip().endswith(("&", "-", ",")) or text.count("(") > text.count(")"))
+        and (
+            text.rstrip().endswith(("&", "-", ","))
+            or _tidy(text).count("(") > _tidy(text).count(")")
+        )
         and _plain_text(nxt)
+        and not _ADDRESS.search(nxt.text)
     ):
         chosen.append(nxt)  # a long name wraps onto a second line
         text = f"{text} {nxt.text}"
-    text = _fix_company_suffix(text)
+    text = _fix_company_suffix(_tidy(_OWNED_BY.sub("", text))).rstrip(",;:")
     conf = _confidence(0.35, 0.25 * bool(_COMPANY.search(text)), 0.1 * (i < 3))
     return Extracted(text, line.text, union_box(w for ln in chosen for w in ln.words), conf)
 
 
-_MISREAD_SUFFIX = re.compile(r"\b(?:S[O0]N|5DN|SDM)(\.?\s*BH[DO0])\b\.?")
+# "SDN BHD" misread: a letter of "SDN" ("SON", "SIN", "San", "5DN", "SDM") or of "BHD" ("EHD",
+# "BH0"); "S/B" as "S/8", "5/B", "$/B", "S/D" at the end of the name.
+_MISREAD_SDN = re.compile(r"(?i)\b(?:S[A-Z0-9]N|5[DO0]N|SD[MH])(?=\.?\s*[BE8]H[DO0]\b)")
+_MISREAD_BHD = re.compile(r"(?i)(?<=\bSDN)(\.?\s*)(?:[ER8]H[DO0]|BH[O0])\b")
+_MISREAD_SB = re.compile(r"(?i)(?<![\w/])[S5$]/[B8D9]$")
 
 
 def _fix_company_suffix(text: str) -> str:
-    """Common OCR misreadings of the Malaysian company suffix "SDN BHD"."""
-    return _MISREAD_SUFFIX.sub(lambda m: "SDN" + m[1][:-1] + "D", text)
+    """Common OCR misreadings of the Malaysian company suffixes "SDN BHD" and "S/B"."""
+    text = _MISREAD_SDN.sub(lambda m: "SDN" if m[0][1:].isupper() else "Sdn", text)
+    text = _MISREAD_BHD.sub(lambda m: m[1] + "BHD", text)
+    return _MISREAD_SB.sub("S/B", text.rstrip())
 
 
-def _extract_address(lines: list[Line], height: int) -> Extracted | None:
-    vendor = _vendor_index(lines, height)
-    start = 0 if vendor is None else vendor + 1
+_ZEROS = str.maketrans("oO", "00")
+_QUOTES = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "{": "(", "}": ")"}
+)
+
+
+def _tidy(text: str) -> str:
+    """A name or address as printed: straight quotes, brackets for the braces OCR reads them
+    as, no space inside brackets ("( KL. )"), one before and after them, and without the
+    stray marks OCR reads at the ends of a line ("* THAI ...", "| LOT 3", "ANGSA, <") or in it
+    (a bar, a backslash, a yen sign)."""
+    text = text.translate(_QUOTES)
+    text = re.sub(r"\(\s+", "(", text)
+    text = re.sub(r"\s+\)|(?<=[^\W\d_])\.\s*\)", ")", text)
+    text = re.sub(r"(?i)\b(SDN)(?=BHD\b)|(?<=[^\W\d_])-(?=SDN\b)", lambda m: f"{m[1] or ''} ", text)
+    text = re.sub(r"(?<=[^\W\d_]{2})\(", " (", text)
+    text = re.sub(r"\)(?=[^\W\d_]{2})", ") ", text)
+    # "433o0", "403oo": a letter O among digits is a zero.
+    text = re.sub(r"\b(?=(?:[oO]*\d){2})[\doO]{3,}\b", lambda m: m[0].translate(_ZEROS), text)
+    words = [w for w in re.sub(r"[\\¥]", "", text).split() if w != "|"]
+    while words and not (words[0][0].isalnum() or any(c.isalpha() for c in words[0])):
+        words.pop(0)
+    while words and not any(c.isalnum() or c in ").'" for c in words[-1]):
+        words.pop()
+    return " ".join(words)
+
+
+# A line that is only a registration number ("96585/7-A", "(NO. 193573-M )", "Co. 1234-X").
+_REGISTRATION_LINE = re.compile(
+    r"(?i)^\W*(?:(?:co|company|reg|no|roc)\b\W*)*[A-Z]{0,3}\d[\d/]{3,}\d\s*-?\s*[A-Z]\W*$"
+)
+
+
+def _address_stop(text: str, place: bool) -> bool:
+    """A line no address goes through: a contact, registration or tax line, a date, an
+    amount (a street number ends in a comma, an amount does not), a heading."""
+    return bool(
+        _CONTACT.search(text)
+        or find_dates(text)
+        or (find_amounts(text) and not (place and re.search(r",\s*$", text)))
+        or _HEADINGS.match(text)
+        or _REGISTRATION_LINE.match(text)
+    )
+
+
+def _address_lines(lines: list[Line], start: int) -> list[Line]:
+    """The address's lines among the eight from ``start``: from the first line with a place
+    word or postcode (and the lines above it that end in a comma) to a contact line, a line
+    that does not go on, or the fifth."""
     chosen: list[Line] = []
-    for line in lines[start : start + 8]:
+    for n, line in enumerate(lines[start : start + 8], start):
         text = line.text
         place = _ADDRESS.search(text)
-        stop = (
-            _CONTACT.search(text)
-            or find_dates(text)
-            or (find_amounts(text) and not (place and re.search(r",\s*$", text)))
-            or _HEADINGS.match(text)
-        )
-        if stop:
+        if _address_stop(text, bool(place)):
             if chosen:
                 break
             continue  # a registration number between the name and the address
+        if place and not chosen:
+            # The lines above that end in a comma begin it ("UNIT L1-044B, VIVACITY MALL,").
+            lead = n
+            while (
+                lead > start
+                and lines[lead - 1].text.rstrip().endswith(",")
+                and not _address_stop(lines[lead - 1].text, False)
+            ):
+                lead -= 1
+            chosen.extend(lines[lead:n])
+        open_ended = chosen and not any(_POSTCODE.search(c.text) for c in chosen)
         if place or (
             chosen and (text.rstrip().endswith(",") or chosen[-1].text.rstrip().endswith(","))
         ):
             chosen.append(line)
+        elif open_ended and len(_ALPHA.findall(text)) >= 3:
+            chosen.append(line)  # no postcode yet: the address goes on ("THE TUBE, 1/39")
         elif chosen and re.fullmatch(r"\(.*\)", text.strip()):
             chosen.append(line)  # a branch name in brackets closes the address
             break
@@ -512,9 +625,17 @@ def _extract_address(lines: list[Line], height: int) -> Extracted | None:
             break
         if len(chosen) == 5:
             break
+    return chosen
+
+
+def _extract_address(lines: list[Line], height: int) -> Extracted | None:
+    vendor = _vendor_index(lines, height)
+    start = 0 if vendor is None else vendor + 1
+    # The lines under the name; else from the top: the name chosen was not the letterhead.
+    chosen = _address_lines(lines, start) or (_address_lines(lines, 0) if start else [])
     if not chosen:
         return None
-    text = " ".join(line.text for line in chosen)
+    text = _tidy(" ".join(line.text for line in chosen))
     conf = _confidence(0.3, 0.15 * (vendor is not None), 0.2 * bool(re.search(r"\b\d{5}\b", text)))
     return Extracted(text, text, union_box(w for line in chosen for w in line.words), conf)
 
@@ -575,6 +696,23 @@ def _rows(words: Sequence[Mapping[str, Any]]) -> list[Line]:
     return group_lines([{k: v for k, v in w.items() if k != "line"} for w in words])
 
 
+def _spaced(text: str) -> str:
+    """PP-OCR's text in Tesseract's alphabet, a space after each comma as most receipts print
+    it (PP-OCR runs words together: "LOT 11995,BATU 2,JALAN")."""
+    return re.sub(r",(?=\w)", ", ", unicodedata.normalize("NFKC", text))
+
+
+def _name_lines(
+    words: Sequence[Mapping[str, Any]], number_words: Sequence[Mapping[str, Any]]
+) -> list[Line]:
+    """The lines the vendor and address rules read: Tesseract's with PP-OCR's characters
+    (``merge_readings``), or PP-OCR's alone where Tesseract read under half as many words as
+    PP-OCR (which reads fewer, longer pieces): Tesseract failed on the page (faint, skewed)."""
+    if len(words) < 0.5 * len(number_words):
+        return _rows([{**w, "text": _spaced(str(w["text"]))} for w in number_words])
+    return group_lines(merge_readings(words, number_words))
+
+
 def extract_fields(
     words: Sequence[Mapping[str, Any]],
     width: int,
@@ -588,15 +726,15 @@ def extract_fields(
     boxes in the same pixels, that reads digits better but runs words together. When given
     and not empty, the date and money rules (dates, total, tax, the total's currency) read its
     lines instead of ``words``; the vendor and address rules read ``words`` with PP-OCR's
-    characters where the two readings of a line agree (``merge.merge_readings``); identifiers
-    keep ``words``.
+    characters where the two readings of a line agree (``merge.merge_readings``), or PP-OCR's
+    lines alone where Tesseract read almost nothing of the page; identifiers keep ``words``.
 
     ``width`` is kept for layouts that look left and right; the rules use ``height``.
     """
     del width
     lines = group_lines(words)
     numbers = _rows(number_words) if number_words else lines
-    names = group_lines(merge_readings(words, number_words)) if number_words else lines
+    names = _name_lines(words, number_words) if number_words else lines
     if not lines and not numbers:
         return {}
     wanted = [(name, str(kind), _rules(name, str(kind))) for name, kind in fields]

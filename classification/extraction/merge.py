@@ -6,7 +6,9 @@ together ("NO.5:55,57&59,JALANSAGU18"). ``merge_readings`` pairs each Tesseract 
 PP-OCR lines that overlap it on the page (both in the same pixels), aligns the two strings
 without their spaces (``difflib.SequenceMatcher``) and, where they agree well enough, gives each
 Tesseract word the PP-OCR characters aligned with it: PP-OCR's text, Tesseract's word breaks.
-A line whose readings disagree more keeps Tesseract's words as they are.
+A line whose readings disagree more keeps Tesseract's words as they are. Either way, words
+closer together than a third of a character are run into one (``join_close_words``): Tesseract
+split a word there ("BAKE RIES").
 
 Plain functions, no Django. Words are dicts as the OCR writes them (``text``, ``left``, ``top``,
 ``width``, ``height``, ``conf`` and usually ``line``).
@@ -46,8 +48,14 @@ def _clean(text: str) -> str:
 
 def _pick(t: str, p: str, p_before: str, p_after: str) -> str:
     """One character the readings disagree on: PP-OCR's, except a digit it reads inside a
-    word of letters where Tesseract read a letter ("L0T", "Leve1")."""
+    word of letters where Tesseract read a letter ("L0T", "Leve1"), a letter it reads among
+    digits where Tesseract read a digit ("433o0", "2o"), and a capital it reads inside a
+    lower-case word where Tesseract read a small letter ("WorId")."""
     if p.isdigit() and t.isalpha() and (p_before.isalpha() or p_after.isalpha()):
+        return t
+    if p.isalpha() and t.isdigit() and (p_before.isdigit() or p_after.isdigit()):
+        return t
+    if p.isupper() and t.islower() and p_before.islower() and (p_after.islower() or not p_after):
         return t
     return p
 
@@ -130,10 +138,45 @@ def merge_readings(
         other = " ".join(str(w["text"]) for ln in p_lines for w in ln)
         texts = merge_line(line, other, min_ratio) if p_lines else None
         if texts is None:
-            out.extend(dict(w) for w in line)
+            out.extend(join_close_words([dict(w) for w in line]))
             continue
-        out.extend({**w, "text": text} for w, text in zip(line, texts, strict=True) if text)
+        merged = [{**w, "text": text} for w, text in zip(line, texts, strict=True) if text]
+        out.extend(join_close_words(merged))
     return out
 
 
-__all__ = ["MIN_RATIO", "merge_line", "merge_readings"]
+# A gap between two words under this share of the line's character width is no space: OCR
+# split one word ("BAKE RIES") or read "BAHRU,JOHOR" as two.
+CLOSE_GAP = 0.3
+
+
+def join_close_words(line: Sequence[Word], close_gap: float = CLOSE_GAP) -> list[dict[str, Any]]:
+    """The words of one line (left to right) with those closer than ``close_gap`` character
+    widths run together into one word (their boxes' union, the lower confidence)."""
+    chars = sum(len(str(w["text"])) for w in line)
+    if len(line) < 2 or not chars:
+        return [dict(w) for w in line]
+    char_width = sum(int(w["width"]) for w in line) / chars
+    out = [dict(line[0])]
+    for w in line[1:]:
+        last = out[-1]
+        right = int(last["left"]) + int(last["width"])
+        if int(w["left"]) - right < close_gap * char_width:
+            top = min(int(last["top"]), int(w["top"]))
+            bottom = max(int(last["top"]) + int(last["height"]), int(w["top"]) + int(w["height"]))
+            out[-1] = {
+                **last,
+                "text": f"{last['text']}{w['text']}",
+                "width": max(right, int(w["left"]) + int(w["width"])) - int(last["left"]),
+                "top": top,
+                "height": bottom - top,
+            }
+            confs = [float(x["conf"]) for x in (last, w) if "conf" in x]
+            if confs:
+                out[-1]["conf"] = min(confs)
+        else:
+            out.append(dict(w))
+    return out
+
+
+__all__ = ["CLOSE_GAP", "MIN_RATIO", "join_close_words", "merge_line", "merge_readings"]
