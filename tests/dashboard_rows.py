@@ -134,7 +134,7 @@ def seed(labelers: list[User], documents: int = 80, seed: int = 7) -> None:
             continue
         task = Task.objects.create(document=document, kind=Task.Kind.REVIEW, suggested_type=kind)
         if i % 2 == 0:
-            person = labelers[i % len(labelers)]
+            person = labelers[(i // 2) % len(labelers)]
             label = Label.objects.create(
                 document=document,
                 document_type=kind,
@@ -148,6 +148,30 @@ def seed(labelers: list[User], documents: int = 80, seed: int = 7) -> None:
             Task.objects.filter(pk=task.pk).update(
                 state=Task.State.DONE, label=label, completed_by=person, completed_at=when
             )
+            if i % 4 == 0 and len(labelers) > 1:
+                # A blind second opinion by the other labeler; one in three disagrees.
+                other = labelers[((i // 2) + 1) % len(labelers)]
+                given = kind if i % 3 else types[(types.index(kind) + 1) % len(types)]
+                second = Label.objects.create(
+                    document=document,
+                    document_type=given,
+                    provenance=Label.Provenance.HUMAN,
+                    labeled_by=other,
+                    seconds_spent=rng.uniform(4, 40),
+                    second_opinion=True,
+                )
+                Label.objects.filter(pk=second.pk).update(created_at=when + timedelta(minutes=9))
+                Task.objects.create(
+                    document=document,
+                    kind=Task.Kind.OVERLAP,
+                    state=Task.State.DONE,
+                    reference_type=kind,
+                    reference_label=label,
+                    label=second,
+                    completed_by=other,
+                    completed_at=when + timedelta(minutes=9),
+                    agreed=given == kind,
+                )
         elif i % 3 == 0:
             Skip.objects.create(
                 task=task, user=labelers[0], reason=Skip.Reason.UNREADABLE, note="blurred"

@@ -248,7 +248,14 @@ def _qa_table(weeks: list[tuple[date, QaPrecision]]) -> Table:
         title="Quality checks per week",
         columns=["Week starting", "Checked", "Confirmed", "Precision", "95% low", "95% high"],
         rows=[
-            [week.isoformat(), qa.checked, qa.correct, qa.precision, qa.low, qa.high]
+            [
+                week.isoformat(),
+                qa.checked,
+                qa.correct,
+                None if qa.precision is None else round(qa.precision, 4),
+                qa.low,
+                qa.high,
+            ]
             for week, qa in weeks
             if qa.checked
         ],
