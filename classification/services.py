@@ -18,7 +18,16 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from classification import fieldmemory, fieldstore, intake, learning, queue, signals, storage
+from classification import (
+    featurestore,
+    fieldmemory,
+    fieldstore,
+    intake,
+    learning,
+    queue,
+    signals,
+    storage,
+)
 from classification.extraction import validation
 from classification.models import (
     Document,
@@ -135,15 +144,16 @@ def delete_document(document: Document) -> bool:
             return False
         row.delete()
         # Files go after the commit: a rolled-back delete keeps a document with its files.
-        original, pages = row.original_path, storage.page_dir(row.sha256)
-        transaction.on_commit(lambda: _delete_files(original, pages))
+        original, pages, sha256 = row.original_path, storage.page_dir(row.sha256), row.sha256
+        transaction.on_commit(lambda: _delete_files(original, pages, sha256))
     log.info("document=%s deleted name=%r", document.pk, document.original_name)
     return True
 
 
-def _delete_files(original: str, pages: str) -> None:
+def _delete_files(original: str, pages: str, sha256: str) -> None:
     storage.delete(original)
     storage.delete_tree(pages)
+    featurestore.cache().forget(sha256)  # the page features computed from it
 
 
 def enqueue_processing(document_id: int) -> None:

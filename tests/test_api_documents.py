@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from classification import pipeline, services
+from classification import featurestore, pipeline, services
+from classification.ml.cache import page_key
 from classification.models import (
     Document,
     DocumentType,
@@ -518,3 +520,25 @@ def test_a_list_page_costs_the_same_queries_for_3_rows_as_for_12(
     for n in range(9):
         _queued(f"b-{n}.png", uploader)
     assert queries() == few
+
+
+def test_deleting_a_document_deletes_the_page_features_computed_from_it(
+    api_client_for: ClientFor,
+    uploader: User,
+    settings: Any,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.DOCSITE_FEATURE_CACHE = tmp_path / "features"
+    mine = _queued("mine.png", uploader, ["DELETE ME"])
+    other = _queued("other.png", uploader, ["KEEP ME"])
+    store = featurestore.cache()
+    for sha256 in (mine.sha256, other.sha256):
+        for key in (page_key(sha256, 1, True), page_key(sha256, 2, False)):
+            path = store._path(key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"features")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_client_for(uploader).delete(_url(mine.pk)).status_code == 204
+    left = sorted(p.name for p in (tmp_path / "features").rglob("*.npz"))
+    assert left == sorted(f"{page_key(other.sha256, n, e)}.npz" for n, e in ((1, True), (2, False)))

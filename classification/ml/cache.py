@@ -53,3 +53,12 @@ class FeatureCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def forget(self, sha256: str) -> int:
+        """Delete every entry of one document (all pages, versions, with or without the
+        embedding): what was derived from a deleted document goes with it. Returns the count."""
+        removed = 0
+        for path in (self.root / sha256[:2]).glob(f"{sha256}-p*.npz"):
+            path.unlink(missing_ok=True)
+            removed += 1
+        return removed
