@@ -216,6 +216,36 @@ def test_a_registration_number_after_the_name_goes_however_ocr_read_it() -> None
     assert _vendor(["MR D.I.Y. (M) SDN BHD"]) == "MR D.I.Y. (M) SDN BHD"
 
 
+def test_what_follows_the_legal_form_with_a_digit_in_it_goes() -> None:
+    # Registration numbers misread past the rule for them: a stray brace, a doubled dash.
+    assert _vendor(["AEON CO. (M) BHD. (126926-H)}"]) == "AEON CO. (M) BHD."
+    assert _vendor(["AEON CO. (M) BHD (128906- -H)"]) == "AEON CO. (M) BHD"
+    assert _vendor(["COSWAY (M) SDN BHD E0118-A)"]) == "COSWAY (M) SDN BHD"
+    assert _vendor(["GARDENIA BAKERIES (KL) SDN BHD (1 '9386 X)"]) == (
+        "GARDENIA BAKERIES (KL) SDN BHD"
+    )
+    assert _vendor(["KING?S CONFECTIONERY S/B273500-U (KJ1))"]) == "KING'S CONFECTIONERY S/B"
+    # Letters after it stay: the name goes on.
+    assert _vendor(["ACME SDN BHD KLANG BRANCH"]) == "ACME SDN BHD KLANG BRANCH"
+
+
+def test_a_suffix_or_a_number_run_into_the_name_comes_apart() -> None:
+    assert _vendor(["99SPEED MART5/B"]) == "99 SPEED MART S/B"
+    assert _vendor(["7 ELEVEN MALAYSIA SDN BHD"]) == "7 ELEVEN MALAYSIA SDN BHD"
+
+
+def test_a_name_with_a_place_word_is_the_vendor_when_nothing_better_is_above() -> None:
+    # "Subang" is a place; the line has no street number or comma: a name, scored down.
+    rows = ["BHPetrol Subang Airport", "Jalan Lapangan Terbang Subang", "47200 Subang"]
+    assert _vendor([*rows, "Selangor", "D'Rosh Servport"]) == "BHPetrol Subang Airport"
+    # A name without a place word above it still wins.
+    assert _vendor(["ACME TRADING", "Subang Airport Branch"]) == "ACME TRADING"
+    # "LRG" (lorong) is a street.
+    assert _address(["SUNFISH", "22 LRG PERUSAHAAN 4", "TEL : 03-61855688"]) == (
+        "22 LRG PERUSAHAAN 4"
+    )
+
+
 def test_misread_company_suffixes_are_repaired() -> None:
     assert _vendor(["WAHIN HARDWARE SIN BHD"]) == "WAHIN HARDWARE SDN BHD"
     assert _vendor(["Timeless Kitchenette San Bhd"]) == "Timeless Kitchenette Sdn Bhd"

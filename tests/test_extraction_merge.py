@@ -95,11 +95,31 @@ def test_merge_readings_keeps_boxes_and_uncovered_lines() -> None:
         "Tel",
         "07-123",
     ]
-    # Boxes, confidences and line ids stay Tesseract's.
+    # Boxes and line ids stay Tesseract's; a word of a line the two readings agree on is as
+    # sure as PP-OCR's reading of it (60 -> 93), one PP-OCR did not read keeps its own.
     for before, after in zip(words, merged, strict=True):
-        assert {k: v for k, v in before.items() if k != "text"} == {
-            k: v for k, v in after.items() if k != "text"
+        assert {k: v for k, v in before.items() if k not in ("text", "conf")} == {
+            k: v for k, v in after.items() if k not in ("text", "conf")
         }
+    assert [w["conf"] for w in merged] == [93.0] * 7 + [60.0] * 2
+
+
+def test_where_ppocr_reads_a_number_tesseract_read_as_letters_the_number_stays() -> None:
+    # A stamp: Tesseract's letters ("3 12 Ol OIF") are no name above the real one.
+    words = tesseract([(10, "3 12 Ol OIF"), (60, "SYARIKAT PERNIAGAAN GIN KEE")])
+    numbers = ppocr([(10, "L1010818"), (60, "SYARIKATPERNIAGAANGINKEE")])
+    merged = merge_readings(words, numbers)
+    assert [w["text"] for w in merged if w["line"] == 0] == ["L1010818"]
+    found = extract_fields(words, 600, 800, FIELDS, number_words=numbers)
+    assert found["vendor"].value == "SYARIKAT PERNIAGAAN GIN KEE"
+    # An unsure PP-OCR number, or letters, leave Tesseract's words as they were.
+    unsure = [{**w, "conf": 60.0} for w in numbers]
+    assert [w["text"] for w in merge_readings(words, unsure) if w["line"] == 0] == [
+        "3",
+        "12",
+        "Ol",
+        "OIF",
+    ]
 
 
 def test_merge_readings_ignores_ppocr_lines_elsewhere_on_the_page() -> None:
@@ -168,6 +188,32 @@ def test_words_closer_than_a_third_of_a_character_run_together() -> None:
     assert [w["text"] for w in join_close_words(spaced)] == ["JALAN", "KPB"]
     confident = [{**word("SDN", 40), "conf": 90.0}, {**word("BHD", 40 + 36 + 1), "conf": 40.0}]
     assert join_close_words(confident)[0]["conf"] == 40.0
+
+
+def test_a_gap_well_under_the_lines_usual_one_is_no_space() -> None:
+    def row(*pieces: tuple[str, int]) -> list[dict[str, Any]]:
+        """Words with the given gaps (px) before each; 12 px characters."""
+        out, left = [], 40
+        for text, gap in pieces:
+            left += gap
+            out.append({"text": text, "left": left, "top": 10, "width": CHAR_W * len(text)})
+            out[-1]["height"] = 20
+            left += CHAR_W * len(text)
+        return out
+
+    # 5 px (0.42 of a character) among gaps of 9 px: "GARDENI A" is one word.
+    line = row(("GARDENI", 0), ("A", 5), ("BAKERIES", 9), ("(KL)", 9), ("SDN", 9), ("BHD", 9))
+    assert [w["text"] for w in join_close_words(line)] == [
+        "GARDENIA",
+        "BAKERIES",
+        "(KL)",
+        "SDN",
+        "BHD",
+    ]
+    # The same 5 px where the line's words are that close, or with too few gaps to tell.
+    even = row(("JALAN", 0), ("SS", 5), ("21/39", 5), ("PETALING", 5))
+    assert len(join_close_words(even)) == 4
+    assert len(join_close_words(row(("NO", 0), ("5", 5), ("JALAN", 9)))) == 3
 
 
 def test_where_tesseract_read_almost_nothing_the_names_come_from_ppocr() -> None:

@@ -382,12 +382,16 @@ _COMPANY = re.compile(
 # The legal form of a company: the registered name, which a receipt prints under its brand.
 _LEGAL = re.compile(r"(?i)\b(?:s[do0]n\.?\s*bhd|s/b|bhd|ltd|limited|inc|gmbh|llc|plc|corp\w*)\b")
 LEGAL_BONUS = 0.7
+# The legal form ending a registered name, a letter not following ("S/B273500-U").
+_LEGAL_END = re.compile(
+    r"(?i)\b(?:s[do0]n\.?\s*bhd|s/b|bhd|ltd|limited|inc|gmbh|llc|plc)\.?(?![^\W\d_])"
+)
 _CONTACT = re.compile(
     r"(?i)\b(?:tel|phone|fax|h/p|hp|mobile|gst|sst|co\.?\s*(?:reg|no\b)|reg\w*|roc|email|e-mail|www|"
     r"http|website|c[o0][mn]pany\s+(?:\w+\s+)?no)\b|@|\(\s*\d{4,}"
 )
 _ADDRESS = re.compile(
-    r"(?i)\b(?:jalan|jln|lorong|persiaran|road|rd|street|st|avenue|ave|lane|taman|tmn|lot|no|"
+    r"(?i)\b(?:jalan|jln|lorong|lrg|persiaran|road|rd|street|st|avenue|ave|lane|taman|tmn|lot|no|"
     r"block|blok|blk|level|floor|kawasan|bandar|seksyen|batu|kampung|kg|industrial|plaza|"
     r"johor|selangor|kuala|lumpur|penang|pinang|melaka|perak|kedah|pahang|negeri|sembilan|sabah|"
     r"sarawak|terengganu|kelantan|perlis|putrajaya|labuan|shah\s+alam|petaling|puchong|klang|"
@@ -419,7 +423,7 @@ def _plain_text(line: Line) -> bool:
 # MART S/B (519537-X)", "(S19537-X)", "( IU79369-P)", "{I39386 X)"), or bare with its check
 # letter and anything after it ("S/B 273500-U (GKJ)").
 _REGISTRATION = re.compile(
-    r"\s*[({]\s*(?=(?:[A-Z]*\d){4})[A-Z\d]+(?:\s*[-:]?\s*[A-Z\d]{1,3})?\s*[)}]?\s*$"
+    r"\s*[({]\s*(?=(?:[A-Z]*\d){4})[A-Z\d]+(?:[-:\s]*[A-Z\d]{1,3})?\s*[)}]{0,2}\s*$"
     r"|\s+\d{5,}\s?-\s?[A-Z]\b.*$"
 )
 
@@ -428,20 +432,27 @@ def _trim_registration(line: Line) -> Line:
     """The line without a company registration number after the name (cut inside a word when
     OCR ran the two together: "S/B(587969-U)")."""
     m = _REGISTRATION.search(line.text)
-    if m is None or m.start() == 0:
+    cut = m.start() if m is not None else None
+    if cut is None:
+        # Read past recognition: whatever follows the legal form with a digit in it.
+        ends = [e for e in _LEGAL_END.finditer(line.text) if re.search(r"\d", line.text[e.end() :])]
+        cut = ends[-1].end() if ends else None
+    if not cut:
         return line
     kept: list[Mapping[str, Any]] = []
     for w, (a, b) in zip(line.words, line.spans, strict=True):
-        if b <= m.start():
+        if b <= cut:
             kept.append(w)
-        elif a < m.start():
-            kept.append({**w, "text": str(w["text"])[: m.start() - a]})
+        elif a < cut:
+            kept.append({**w, "text": str(w["text"])[: cut - a]})
     return make_line(kept) if kept else line
 
 
 _POSTCODE = re.compile(r"\b\d{5}\b")
 # What a vendor line under the letterhead's contact lines or postcode loses: the name is above.
 BELOW_HEADER = 1.5
+# What a vendor line with a place word but no street number loses.
+PLACE_PENALTY = 1.0
 
 # What a receipt says to its customer, above or below the name: not the name.
 _SLOGAN = re.compile(
@@ -471,13 +482,19 @@ def _vendor_index(lines: list[Line], height: int) -> int | None:
     ):
         if line.text == line.text.lower():  # a name is capitalised; this is a scribble
             continue
-        if not _plain_text(line) or (_ADDRESS.search(line.text) and not _COMPANY.search(line.text)):
+        if not _plain_text(line):
+            continue
+        # A place word in a line without a number or a comma may be the name ("... Subang
+        # Airport"): scored down, not skipped.
+        placed = bool(_ADDRESS.search(line.text) and not _COMPANY.search(line.text))
+        if placed and re.search(r"[\d,]", line.text):
             continue
         if _SLOGAN.search(line.text):
             continue
         score = min(line.height / page_height, 2.5) + 1.5 * bool(_COMPANY.search(line.text))
         score += LEGAL_BONUS * bool(_LEGAL.search(line.text))
         score -= 0.25 * order + BELOW_HEADER * (header is not None and i > header)
+        score -= PLACE_PENALTY * placed
         score += 0.3 * (sum(float(w.get("conf", 0)) for w in line.words) / len(line.words) > 80)
         if best is None or score > best[0]:
             best = (score, i)
@@ -541,7 +558,11 @@ def _fix_company_suffix(text: str) -> str:
     """Common OCR misreadings of the Malaysian company suffixes "SDN BHD" and "S/B"."""
     text = _MISREAD_SDN.sub(lambda m: "SDN" if m[0][1:].isupper() else "Sdn", text)
     text = _MISREAD_BHD.sub(lambda m: m[1] + "BHD", text)
-    return _MISREAD_SB.sub("S/B", text.rstrip())
+    text = _MISREAD_SB.sub("S/B", text.rstrip())
+    # Run into the name ("MART5/B"): apart.
+    text = re.sub(r"(?<=[^\W\d_]{2})[S5$]/[B8D9]$", " S/B", text)
+    # A number run into the first word ("99SPEED"): apart, as printed.
+    return re.sub(r"^(\d+)(?=[A-Z]{3,}\b)", r"\1 ", text)
 
 
 _ZEROS = str.maketrans("oO", "00")
@@ -555,7 +576,7 @@ def _tidy(text: str) -> str:
     as, no space inside brackets ("( KL. )"), one before and after them, and without the
     stray marks OCR reads at the ends of a line ("* THAI ...", "| LOT 3", "ANGSA, <") or in it
     (a bar, a backslash, a yen sign)."""
-    text = text.translate(_QUOTES)
+    text = re.sub(r"(?<=[^\W\d_])\?(?=[sS]\b)", "'", text.translate(_QUOTES))  # "KING?S"
     text = re.sub(r"\(\s+", "(", text)
     text = re.sub(r"\s+\)|(?<=[^\W\d_])\.\s*\)", ")", text)
     text = re.sub(r"(?i)\b(SDN)(?=BHD\b)|(?<=[^\W\d_])-(?=SDN\b)", lambda m: f"{m[1] or ''} ", text)
