@@ -318,11 +318,10 @@ def test_learning_never_overwrites_a_persons_value_and_needs_a_pick(labeler) -> 
     assert _stored(other)["total"] == ("1.00", "rule")
 
 
-@pytest.mark.django_db
-def test_a_correction_in_a_known_layout_updates_its_memory(labeler) -> None:
-    receipt = DocumentType.objects.get(name="receipt")
-    total = FieldDefinition.objects.get(document_type=receipt, name="total")
-    # Both extracted before anyone taught anything: both show the subtotal.
+def _correct_two_of_one_shop(labeler, receipt, total):
+    """Two receipts of one shop, both read before anything was taught (both show the
+    subtotal), labeled and their totals picked on the page: the second correction updates the
+    memory the first created."""
     labeled = [
         (waiting_document(name, _shop_receipt("3.00", to_pay=to_pay)), to_pay)
         for name, to_pay in (("a.png", "12.80"), ("b.png", "7.70"))
@@ -333,6 +332,14 @@ def test_a_correction_in_a_known_layout_updates_its_memory(labeler) -> None:
         services.correct_fields(
             document, label, labeler, {total: services.FieldInput(to_pay, "", 1, box)}
         )
+    return labeled, labels
+
+
+@pytest.mark.django_db
+def test_a_correction_in_a_known_layout_updates_its_memory(labeler) -> None:
+    receipt = DocumentType.objects.get(name="receipt")
+    total = FieldDefinition.objects.get(document_type=receipt, name="total")
+    _correct_two_of_one_shop(labeler, receipt, total)
     memories = FieldMemory.objects.filter(field=total)
     assert memories.count() == 1
     assert memories.get().example == "7.70"
@@ -376,16 +383,7 @@ def test_undoing_a_label_takes_back_what_its_corrections_taught(labeler) -> None
 
     # One it updated gets its earlier lesson back (both receipts read before anything was
     # taught, so the second correction updates the first one's memory).
-    labeled = [
-        (waiting_document(name, _shop_receipt("3.00", to_pay=to_pay)), to_pay)
-        for name, to_pay in (("a.png", "12.80"), ("b.png", "7.70"))
-    ]
-    labels = [services.assign_type(document, receipt, labeler) for document, _ in labeled]
-    for (document, to_pay), label in zip(labeled, labels, strict=True):
-        box = _box_of(document.pages.get(number=1), to_pay)
-        services.correct_fields(
-            document, label, labeler, {total: services.FieldInput(to_pay, "", 1, box)}
-        )
+    labeled, labels = _correct_two_of_one_shop(labeler, receipt, total)
     updated = FieldMemory.objects.get(field=total)
     previous = updated.previous
     assert previous is not None and previous["example"] == "12.80"
