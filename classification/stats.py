@@ -7,11 +7,13 @@ chart has one bar per day.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, TypedDict
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.db.models.functions import TruncDate
+from django.db import connections
+from django.db.models import CharField, Count, Exists, OuterRef, QuerySet
+from django.db.models.functions import Substr, TruncDate, TruncHour
 from django.utils import timezone
 
 from classification.models import Document, DocumentType, Label, ModelVersion
@@ -52,24 +54,71 @@ def since(days: int = DAYS, today: date | None = None) -> tuple[date, datetime]:
     return first, timezone.make_aware(datetime.combine(first, time.min))
 
 
+def _whole_hour_offsets(tz: tzinfo, start: datetime, end: datetime) -> bool:
+    """Whether local time is a whole number of hours from UTC at both ends of the range (true
+    of UTC and of nearly every zone; not of India's +05:30, say)."""
+    return all(
+        (moment.astimezone(tz).utcoffset() or timedelta()).total_seconds() % 3600 == 0
+        for moment in (start, end)
+    )
+
+
+def per_local_bucket(
+    queryset: QuerySet[Any],
+    field: str,
+    start: datetime,
+    end_before: datetime,
+    figures: dict[str, Any],
+    hourly: bool = False,
+    by: Sequence[str] = (),
+) -> dict[tuple[Any, ...], dict[str, int | float]]:
+    """Additive ``figures`` (name -> Count or Sum) of the rows whose ``field`` falls in
+    [``start``, ``end_before``), per local day (a ``date``) or hour (a naive local
+    ``datetime``), and per value of the ``by`` fields: ``{(bucket, *by values): figures}``,
+    one GROUP BY, buckets without rows left out.
+
+    SQLite has no time zones: Django converts each row with a Python function there, which
+    costs about a second per 100,000 rows. On SQLite the rows are grouped by their UTC hour
+    instead (the stored text's first 13 characters, counted natively) and the hours added up
+    into local days here: exact wherever local time is a whole number of hours from UTC;
+    elsewhere the database's own conversion is used.
+    """
+    tz = timezone.get_current_timezone()
+    rows = queryset.filter(**{f"{field}__gte": start, f"{field}__lt": end_before}).order_by()
+    found: dict[tuple[Any, ...], dict[str, int | float]] = {}
+    if connections[rows.db].vendor == "sqlite" and _whole_hour_offsets(tz, start, end_before):
+        grouped = (
+            rows.annotate(bucket=Substr(field, 1, 13, output_field=CharField()))
+            .values("bucket", *by)
+            .annotate(**figures)
+        )
+        for row in grouped:
+            moment = datetime.strptime(row["bucket"], "%Y-%m-%d %H").replace(tzinfo=UTC)
+            local = moment.astimezone(tz)
+            key = (local.replace(tzinfo=None) if hourly else local.date(), *(row[b] for b in by))
+            into = found.setdefault(key, dict.fromkeys(figures, 0))
+            for name in figures:
+                into[name] += row[name] or 0
+        return found
+    trunc = TruncHour if hourly else TruncDate
+    grouped = (
+        rows.annotate(bucket=trunc(field, tzinfo=tz)).values("bucket", *by).annotate(**figures)
+    )
+    for row in grouped:
+        bucket = row["bucket"]
+        local_bucket = timezone.localtime(bucket, tz).replace(tzinfo=None) if hourly else bucket
+        found[(local_bucket, *(row[b] for b in by))] = {n: row[n] or 0 for n in figures}
+    return found
+
+
 def per_day(rows: QuerySet[Any], field: str, days: int = DAYS) -> list[DayCount]:
     """``rows`` counted per local day of ``field`` over the last ``days`` days, oldest first."""
     first, start = since(days)
-    counted = (
-        rows.filter(**{f"{field}__gte": start})
-        .annotate(day=TruncDate(field, tzinfo=timezone.get_current_timezone()))
-        .order_by()
-        .values("day")
-        .annotate(n=Count("pk"))
-        .values_list("day", "n")
-    )
-    found = {day: n for day, n in counted}
+    end_before = timezone.make_aware(datetime.combine(first + timedelta(days=days), time.min))
+    found = per_local_bucket(rows, field, start, end_before, {"n": Count("pk")})
     return [
-        {
-            "date": (first + timedelta(days=i)).isoformat(),
-            "count": found.get(first + timedelta(i), 0),
-        }
-        for i in range(days)
+        {"date": day.isoformat(), "count": int(found[(day,)]["n"]) if (day,) in found else 0}
+        for day in (first + timedelta(days=i) for i in range(days))
     ]
 
 

@@ -32,12 +32,10 @@ from datetime import date, datetime, timedelta
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Avg, Count, Exists, Max, OuterRef, QuerySet, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models import Avg, Count, Exists, Max, OuterRef, QuerySet, Subquery, Sum
 from django.urls import reverse
-from django.utils import timezone
 
-from classification import learning
+from classification import learning, stats
 from classification.ml import drift, features
 from classification.models import Document, DocumentType, Label, ModelVersion, Prediction
 from docsite.dashboards.charts import Chart, Series
@@ -250,17 +248,18 @@ def _confidence_chart(
 ) -> Chart:
     """Mean confidence of the active model's predictions per day the documents were processed,
     across the whole filter range (one GROUP BY)."""
-    rows = (
-        _recent_predictions(version, filters.start_at, filters.end_before)
-        .annotate(day=TruncDate("document__processed_at", tzinfo=timezone.get_current_timezone()))
-        .order_by()
-        .values("day")
-        .annotate(mean=Avg("confidence"))
-        .values_list("day", "mean")
+    found = stats.per_local_bucket(
+        Prediction.objects.filter(model_version=version),
+        "document__processed_at",
+        filters.start_at,
+        filters.end_before,
+        {"total": Sum("confidence"), "n": Count("pk")},
     )
-    found = dict(rows)
     values: list[int | float | None] = [
-        None if found.get(day) is None else round(float(found[day]), 6) for day in filters.days
+        round(float(found[(day,)]["total"]) / found[(day,)]["n"], 6)
+        if found.get((day,), {}).get("n")
+        else None
+        for day in filters.days
     ]
     series = [Series("Mean confidence", values)]
     if training_mean is not None:

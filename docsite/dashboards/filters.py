@@ -1,24 +1,23 @@
 """The filter every dashboard page takes: a date range (local calendar days, both ends
 included) and optionally one document type, read from the query string and checked.
 
-``figures_per_day`` / ``figures_per_hour`` (and their one-count forms ``counts_per_day`` /
-``counts_per_hour``) aggregate rows per bucket in the database (one GROUP BY) and return one
-number per bucket of the range, 0 where nothing happened, so a chart has one point per day.
+``figures_per_day`` / ``figures_per_hour`` aggregate rows per bucket in the database (one GROUP
+BY, ``classification.stats.per_local_bucket``) and return one number per bucket of the range,
+0 where nothing happened, so a chart has one point per day.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import connections
-from django.db.models import CharField, Count, QuerySet
-from django.db.models.functions import Substr, TruncDate, TruncHour
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from classification import stats
 from classification.models import DocumentType
 
 DEFAULT_DAYS = 30
@@ -120,77 +119,18 @@ def parse(params: QueryDict, today: date | None = None) -> Filters:
     return Filters(start, end, type_name, type_label, type_id, tuple(errors))
 
 
-def _whole_hour_offsets(tz: tzinfo, start: datetime, end: datetime) -> bool:
-    """Whether local time is a whole number of hours from UTC at both ends of the range (true
-    of UTC and of nearly every zone; not of India's +05:30, say)."""
-    return all(
-        (moment.astimezone(tz).utcoffset() or timedelta()).total_seconds() % 3600 == 0
-        for moment in (start, end)
-    )
-
-
-def _grouped(
-    queryset: QuerySet[Any],
-    field_name: str,
-    start: datetime,
-    end_before: datetime,
-    figures: dict[str, Any],
-    hourly: bool,
-) -> dict[Any, dict[str, int | float]]:
-    """Additive ``figures`` (Count, Sum) per local day (or hour) of ``field_name``.
-
-    SQLite has no time zones: Django converts each row with a Python function there, which
-    costs about a second per 100,000 rows. On SQLite the rows are grouped by their UTC hour
-    instead (the stored text's first 13 characters, counted natively) and the hours added up
-    into local days here: exact wherever local time is a whole number of hours from UTC.
-    """
-    tz = timezone.get_current_timezone()
-    rows = queryset.filter(
-        **{f"{field_name}__gte": start, f"{field_name}__lt": end_before}
-    ).order_by()
-    found: dict[Any, dict[str, int | float]] = {}
-    if connections[rows.db].vendor == "sqlite" and _whole_hour_offsets(tz, start, end_before):
-        grouped = (
-            rows.annotate(bucket=Substr(field_name, 1, 13, output_field=CharField()))
-            .values("bucket")
-            .annotate(**figures)
-        )
-        for row in grouped:
-            utc = datetime.strptime(row.pop("bucket"), "%Y-%m-%d %H").replace(tzinfo=UTC)
-            moment = utc.astimezone(tz)
-            key = moment.replace(tzinfo=None) if hourly else moment.date()
-            into = found.setdefault(key, dict.fromkeys(figures, 0))
-            for name, value in row.items():
-                into[name] += value or 0
-        return found
-    trunc = TruncHour if hourly else TruncDate
-    grouped = (
-        rows.annotate(bucket=trunc(field_name, tzinfo=tz)).values("bucket").annotate(**figures)
-    )
-    for row in grouped:
-        bucket = row.pop("bucket")
-        key = timezone.localtime(bucket, tz).replace(tzinfo=None) if hourly else bucket
-        found[key] = {name: value or 0 for name, value in row.items()}
-    return found
-
-
 def figures_per_day(
     queryset: QuerySet[Any], field_name: str, filters: Filters, figures: dict[str, Any]
 ) -> dict[str, list[int | float]]:
     """Additive ``figures`` (name -> Count/Sum) per local day of ``field_name`` across the
     range in one GROUP BY: one list per figure, oldest day first, 0 where nothing happened."""
-    found = _grouped(
-        queryset, field_name, filters.start_at, filters.end_before, figures, hourly=False
+    found = stats.per_local_bucket(
+        queryset, field_name, filters.start_at, filters.end_before, figures
     )
     return {
-        name: [found[day][name] if day in found else 0 for day in filters.days] for name in figures
+        name: [found[(day,)][name] if (day,) in found else 0 for day in filters.days]
+        for name in figures
     }
-
-
-def counts_per_day(queryset: QuerySet[Any], field_name: str, filters: Filters) -> list[int]:
-    """Rows of ``queryset`` per local day of ``field_name`` across the range, oldest first."""
-    counts = figures_per_day(queryset, field_name, filters, {"n": Count("pk")})["n"]
-    return [int(n) for n in counts]
 
 
 def hours(now: datetime | None = None, count: int = 48) -> list[datetime]:
@@ -205,14 +145,8 @@ def figures_per_hour(
     """Additive ``figures`` per local hour of ``field_name`` for each hour in ``buckets``."""
     if not buckets:
         return {name: [] for name in figures}
-    found = _grouped(
+    found = stats.per_local_bucket(
         queryset, field_name, buckets[0], buckets[-1] + timedelta(hours=1), figures, hourly=True
     )
-    keys = [timezone.localtime(hour).replace(tzinfo=None) for hour in buckets]
+    keys = [(timezone.localtime(hour).replace(tzinfo=None),) for hour in buckets]
     return {name: [found[k][name] if k in found else 0 for k in keys] for name in figures}
-
-
-def counts_per_hour(queryset: QuerySet[Any], field_name: str, buckets: list[datetime]) -> list[int]:
-    """Rows of ``queryset`` per local hour of ``field_name`` for each hour in ``buckets``."""
-    counts = figures_per_hour(queryset, field_name, buckets, {"n": Count("pk")})["n"]
-    return [int(n) for n in counts]

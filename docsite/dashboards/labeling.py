@@ -18,10 +18,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet
-from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
+from classification import stats
 from classification.models import Label, ModelVersion
 from docsite.dashboards.charts import Chart, Series
 from docsite.dashboards.filters import Filters
@@ -51,7 +51,7 @@ class Median(Aggregate):
 
 def build(filters: Filters) -> Page:
     labels = human_labels(filters)
-    daily = daily_counts(labels)
+    daily = daily_counts(labels, filters)
     per_labeler = labeler_counts(daily)
     skipped = skips_in_range(filters)
     skips_by_user: dict[UserId, int] = dict(
@@ -184,21 +184,25 @@ def usernames(ids: Iterable[UserId]) -> dict[UserId, str]:
 DayRow = tuple[date, UserId, LabelerCounts]
 
 
-def daily_counts(labels: QuerySet[Label]) -> list[DayRow]:
+def daily_counts(labels: QuerySet[Label], filters: Filters) -> list[DayRow]:
     """Labels, labels with a suggestion shown and suggestions kept per local day and labeler:
     one GROUP BY for both daily charts (at most days x labelers rows)."""
-    rows = (
-        labels.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .order_by()
-        .values("day", "labeled_by_id")
-        .annotate(
-            n=Count("pk"),
-            shown=Count("pk", filter=Q(suggestion_accepted__isnull=False)),
-            kept=Count("pk", filter=Q(suggestion_accepted=True)),
-        )
-        .values_list("day", "labeled_by_id", "n", "shown", "kept")
+    found = stats.per_local_bucket(
+        labels,
+        "created_at",
+        filters.start_at,
+        filters.end_before,
+        {
+            "n": Count("pk"),
+            "shown": Count("pk", filter=Q(suggestion_accepted__isnull=False)),
+            "kept": Count("pk", filter=Q(suggestion_accepted=True)),
+        },
+        by=("labeled_by_id",),
     )
-    return [(day, uid, LabelerCounts(n, shown, kept)) for day, uid, n, shown, kept in rows]
+    return [
+        (day, uid, LabelerCounts(int(f["n"]), int(f["shown"]), int(f["kept"])))
+        for (day, uid), f in found.items()
+    ]
 
 
 def labels_per_labeler_chart(
