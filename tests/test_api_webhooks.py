@@ -609,7 +609,9 @@ def test_a_promoted_model_is_announced_to_admins_only(
 def test_a_delivery_for_someone_on_a_blind_check_omits_the_type(uploader: User) -> None:
     document = services.ingest_upload(documents.png(), "a.png", uploader).document
     Document.objects.filter(pk=document.pk).update(
-        document_type=DocumentType.objects.get(name="invoice"), type_confidence=0.97
+        document_type=DocumentType.objects.get(name="invoice"),
+        type_confidence=0.97,
+        routing_reason="confident Invoice (0.970)",
     )
     hook = subscribe(uploader, "https://a.example.com/", ["document.classified"])
     event = delivery.record_document_event("document.classified", document.pk)
@@ -619,6 +621,7 @@ def test_a_delivery_for_someone_on_a_blind_check_omits_the_type(uploader: User) 
     sent.hide_labels = True
     hidden = json.loads(delivery.event_body(sent))["data"]["document"]
     assert hidden["document_type"] is None and hidden["type_confidence"] is None
+    assert hidden["routing_reason"] == ""
 
 
 def _bodies_by_path(receiver: Receiver) -> dict[str, list[dict[str, Any]]]:

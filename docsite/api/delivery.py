@@ -201,7 +201,10 @@ def event_body(delivery: WebhookDelivery) -> bytes:
     event = delivery.event
     data = event.payload
     if delivery.hide_labels and "document" in data:
-        document = {**data["document"], "document_type": None, "type_confidence": None}
+        # As the document list hides them from a blind check: the routing reason names the
+        # type too ("below threshold for Invoice").
+        hidden = {"document_type": None, "type_confidence": None, "routing_reason": ""}
+        document = {**data["document"], **hidden}
         data = {**data, "document": document}
     body = {
         "id": str(event.event_id),
