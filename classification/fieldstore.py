@@ -50,11 +50,10 @@ def pages_for(document: Document, definitions: Sequence[FieldDefinition]) -> lis
 
 # --- Number words: PP-OCR's second reading of a scanned page, for dates and amounts -------------
 
-NUMBER_KINDS = frozenset({FieldDefinition.Kind.DATE, FieldDefinition.Kind.MONEY})
-
-
 def wants_numbers(wanted: Iterable[tuple[str, str]]) -> bool:
-    return any(kind in NUMBER_KINDS for _, kind in wanted)
+    """Whether a field of ``wanted`` is of a kind PP-OCR's reading serves (``memory`` decides
+    with the same kinds which learned values go ahead of the rules)."""
+    return any(kind in memory.NUMBER_KINDS for _, kind in wanted)
 
 
 def _numbers_path(page: Page) -> str:
@@ -146,10 +145,16 @@ def extract(
     # What people taught about these pages' layouts comes first (``fieldmemory``); a learned
     # value the page barely supports only fills what the rules leave.
     learned = fieldmemory.recall(pages, definitions)
+    # Each page's PP-OCR words read once (reading them reads and hashes the page image).
+    readings: dict[int, list[ppocr.OcrWord] | None] = {}
+
+    def reading(page: Page) -> list[ppocr.OcrWord] | None:
+        if page.number not in readings:
+            readings[page.number] = number_words(page, compute_numbers)
+        return readings[page.number]
+
     numbers_read = any(
-        number_words(p, compute_numbers) is not None
-        for p in pages
-        if p.number <= MAX_PAGES and wants_numbers(wanted)
+        reading(p) is not None for p in pages if p.number <= MAX_PAGES and wants_numbers(wanted)
     )
     found.update(
         memory.ahead_of_rules(learned, {d.name: d.kind for d in definitions}, numbers_read)
@@ -158,7 +163,7 @@ def extract(
         missing = [(name, kind) for name, kind in wanted if name not in found]
         if not missing:
             break
-        numbers = number_words(page, compute_numbers) if wants_numbers(missing) else None
+        numbers = reading(page) if wants_numbers(missing) else None
         for name, value in extract_fields(
             page.ocr_words, page.width, page.height, missing, number_words=numbers
         ).items():
