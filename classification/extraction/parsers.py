@@ -408,7 +408,8 @@ _IBAN_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d\d(?:[ \u00a0-]?[A-Za-
 _IBAN_SPACING = re.compile(r"[\s\u00a0-]")
 
 
-def _compact_iban(text: str) -> str:
+def compact_account(text: str) -> str:
+    """An IBAN or account number without its spaces, dashes and "IBAN:" label, upper case."""
     compact = _IBAN_SPACING.sub("", text).upper()
     return compact.removeprefix("IBAN").lstrip(":")
 
@@ -421,7 +422,7 @@ def _mod97_ok(iban: str) -> bool:
 def iban_valid(text: str) -> bool:
     """Whether ``text`` is one IBAN (spaces and case do not matter): shape, the country's
     length, and the ISO 7064 mod-97 check digits."""
-    iban = _compact_iban(text)
+    iban = compact_account(text)
     if not _IBAN_SHAPE.fullmatch(iban):
         return False
     if len(iban) != IBAN_LENGTHS.get(iban[:2], len(iban)) or len(iban) > 34:
@@ -437,7 +438,7 @@ def parse_iban(text: str) -> str | None:
     that passes the check wins.
     """
     for m in _IBAN_IN_TEXT.finditer(text):
-        run = _compact_iban(m.group())
+        run = compact_account(m.group())
         known = IBAN_LENGTHS.get(run[:2])
         for length in [known] if known else range(min(len(run), 34), 14, -1):
             if len(run) >= length and iban_valid(run[:length]):
@@ -475,6 +476,7 @@ def normalise_names(values: Iterable[str]) -> set[str]:
 __all__ = [
     "ParsedDate",
     "ParsedMoney",
+    "compact_account",
     "find_amounts",
     "find_dates",
     "iban_valid",

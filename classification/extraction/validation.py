@@ -59,7 +59,6 @@ _KIND_WORDS = {
 }
 _IBAN_SHAPED = re.compile(r"[A-Z]{2}\d\d")
 _ACCOUNT_NUMBER = re.compile(r"[0-9A-Z]{4,34}")
-_SPACING = re.compile(r"[\s\u00a0-]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +104,9 @@ def parse_value(kind: str, text: str, today: date | None = None) -> Parsed | Non
     if kind == "currency":
         return parsers.normalise_currency(text)
     if kind == "account":
-        compact = _compact_account(text)
+        compact = parsers.compact_account(text)
         return compact if _ACCOUNT_NUMBER.fullmatch(compact) else None
     return text  # text, identifier, names: any text reads
-
-
-def _compact_account(text: str) -> str:
-    return _SPACING.sub("", text).upper().removeprefix("IBAN").lstrip(":")
 
 
 def _iban_problem(spec: FieldSpec, account: str) -> Problem | None:
