@@ -18,7 +18,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from classification.models import Document, WorkerHeartbeat
+from classification import workers as heartbeat
+from classification.models import Document
 from classification.workers import STOPPED
 from docsite.dashboards.charts import Chart, Series
 from docsite.dashboards.filters import Filters, figures_per_day, figures_per_hour, hours
@@ -92,7 +93,7 @@ def workers(now: datetime) -> list[Worker]:
     is older than ``DOCSITE_WORKER_STALE_SECONDS``."""
     stale_after = settings.DOCSITE_WORKER_STALE_SECONDS
     found = []
-    for beat in WorkerHeartbeat.objects.order_by("-last_seen")[:WORKERS_SHOWN]:
+    for beat in heartbeat.clusters(WORKERS_SHOWN):
         seconds = max(0, int((now - beat.last_seen).total_seconds()))
         found.append(
             Worker(
