@@ -62,13 +62,10 @@ def label_document(
 
 
 def _task_for(document: Document, user: queue.User, now: datetime) -> Task | None:
-    held = queue.held_by(user, now)
-    if held is not None and held.document_id == document.pk:
-        return held
-    claimed = queue.claim_document(document.pk, user, now)
+    claimed = queue.claim_document(document.pk, user, now)  # or the task they already hold
     if claimed is not None:
         return claimed
-    waiting = Task.objects.filter(document=document, kind=Task.Kind.REVIEW, state="open")
+    waiting = Task.objects.filter(document=document, kind=Task.Kind.REVIEW, state=Task.State.OPEN)
     if waiting.filter(claimed_by__isnull=False, lease_until__gte=now).exists():
         raise LabelRefused("Another labeler is labeling this document now.")
     if document.status == Document.Status.NEEDS_REVIEW and waiting.exists():
