@@ -14,6 +14,7 @@ and adds evidence (a label found, one candidate only, amounts that add up), clip
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 import unicodedata
@@ -755,7 +756,6 @@ def extract_fields(
     del width
     lines = group_lines(words)
     numbers = _rows(number_words) if number_words else lines
-    names = _name_lines(words, number_words) if number_words else lines
     if not lines and not numbers:
         return {}
     wanted = [(name, str(kind), _rules(name, str(kind))) for name, kind in fields]
@@ -763,6 +763,11 @@ def extract_fields(
     hint = currency[0] if currency else None
     # Tesseract's words stay the fallback of a rule that finds nothing in PP-OCR's.
     total = _extract_total(numbers, height, hint) or _extract_total(lines, height, hint)
+
+    @functools.cache
+    def names() -> list[Line]:
+        """The lines the vendor and address rules read, merged only when one is wanted."""
+        return _name_lines(words, number_words) if number_words else lines
 
     def by_label(name: str, kind: str) -> Extracted | None:
         found = labeled.extract(lines, name, kind)
@@ -776,8 +781,8 @@ def extract_fields(
         "currency": lambda _, __: _extract_currency(lines or numbers, total[1] if total else None),
         "identifier": lambda name, _: _extract_identifier(lines, name),
         "account": lambda _, __: _extract_account(lines),
-        "vendor": lambda _, __: _extract_vendor(names, height),
-        "address": lambda _, __: _extract_address(names, height),
+        "vendor": lambda _, __: _extract_vendor(names(), height),
+        "address": lambda _, __: _extract_address(names(), height),
         "labeled": by_label,
     }
     out: dict[str, Extracted] = {}
