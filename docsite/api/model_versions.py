@@ -64,14 +64,24 @@ class TrainSerializer(serializers.Serializer[Any]):
     running = serializers.BooleanField(help_text="A training holds the lock now")
 
 
-def version_body(version: ModelVersion, *, detail: bool = False) -> dict[str, Any]:
+def _type_names(version: ModelVersion) -> list[str]:
+    """The types a version's metrics name (its classes, and those it has an F1 for)."""
+    metrics = model_pages._mapping(version.metrics)
+    classes = model_pages._classes(metrics, model_pages._mapping(version.counts))
+    return classes + list(model_pages._mapping(metrics.get("per_class_f1")))
+
+
+def version_body(
+    version: ModelVersion, *, detail: bool = False, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """``labels``: type name -> label for the types it names, looked up for a whole page of
+    versions at once; looked up here when not given."""
     row = model_pages._row(version)  # the model pages' reading of the stored JSON
     metrics = model_pages._mapping(version.metrics)
     counts = model_pages._mapping(version.counts)
     classes = model_pages._classes(metrics, counts)
-    labels = model_pages._type_labels(
-        classes + list(model_pages._mapping(metrics.get("per_class_f1")))
-    )
+    if labels is None:
+        labels = model_pages._type_labels(_type_names(version))
     body: dict[str, Any] = {
         "id": version.pk,
         "state": version.state,
@@ -115,7 +125,9 @@ class ModelVersionListView(AdminView):
         paginator = NewestFirst()
         page = paginator.paginate_queryset(ModelVersion.objects.all(), request, view=self)
         assert page is not None
-        return paginator.get_paginated_response([version_body(v) for v in page])
+        # One lookup of the types' labels for the whole page, not one per version.
+        labels = model_pages._type_labels({n for v in page for n in _type_names(v)})
+        return paginator.get_paginated_response([version_body(v, labels=labels) for v in page])
 
 
 class ModelVersionDetailView(AdminView):
