@@ -8,6 +8,8 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from labeling.models import Task
 
 
@@ -115,12 +117,20 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def qa_precision() -> QaPrecision:
-    """Of the auto-accepted documents people checked, the share whose type they confirmed."""
-    done = Task.objects.filter(kind=Task.Kind.QA, state=Task.State.DONE, agreed__isnull=False)
-    checked = done.count()
-    correct = done.filter(agreed=True).count()
+def qa_checks() -> QuerySet[Task]:
+    """The quality checks people completed (each says whether they confirmed the type)."""
+    return Task.objects.filter(kind=Task.Kind.QA, state=Task.State.DONE, agreed__isnull=False)
+
+
+def precision_of(correct: int, checked: int) -> QaPrecision:
+    """``correct`` of ``checked`` as a precision with its Wilson 95% interval."""
     if not checked:
         return QaPrecision(0, 0, None, None, None)
     low, high = wilson(correct, checked)
     return QaPrecision(checked, correct, correct / checked, round(low, 4), round(high, 4))
+
+
+def qa_precision() -> QaPrecision:
+    """Of the auto-accepted documents people checked, the share whose type they confirmed."""
+    done = qa_checks()
+    return precision_of(done.filter(agreed=True).count(), done.count())

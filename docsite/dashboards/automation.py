@@ -31,7 +31,7 @@ from classification.models import Document, DocumentType, Label, ModelVersion
 from docsite.dashboards.charts import Chart, Series
 from docsite.dashboards.filters import Filters, figures_per_day
 from docsite.dashboards.pages import Alert, Page, Table
-from labeling.agreement import QaPrecision, wilson
+from labeling.agreement import QaPrecision, precision_of, qa_checks
 from labeling.models import Task
 
 NO_COVERAGE = "Retrain to see this: the active model was trained before this figure was recorded."
@@ -157,15 +157,7 @@ def _type_note(filters: Filters) -> str:
 
 
 def _qa_tasks(filters: Filters) -> QuerySet[Task]:
-    done = Task.objects.filter(kind=Task.Kind.QA, state=Task.State.DONE, agreed__isnull=False)
-    return filters.of_type(filters.in_range(done, "completed_at"), "reference_type")
-
-
-def _figures(correct: int, checked: int) -> QaPrecision:
-    if not checked:
-        return QaPrecision(0, 0, None, None, None)
-    low, high = wilson(correct, checked)
-    return QaPrecision(checked, correct, correct / checked, round(low, 4), round(high, 4))
+    return filters.of_type(filters.in_range(qa_checks(), "completed_at"), "reference_type")
 
 
 def qa_precision(filters: Filters) -> QaPrecision:
@@ -174,7 +166,7 @@ def qa_precision(filters: Filters) -> QaPrecision:
     totals = _qa_tasks(filters).aggregate(
         checked=Count("pk"), correct=Count("pk", filter=Q(agreed=True))
     )
-    return _figures(totals["correct"], totals["checked"])
+    return precision_of(totals["correct"], totals["checked"])
 
 
 def _weeks(filters: Filters) -> list[date]:
@@ -194,7 +186,7 @@ def qa_precision_per_week(filters: Filters) -> list[tuple[date, QaPrecision]]:
     )
     found = {_local_date(week): (checked, correct) for week, checked, correct in counted}
     return [
-        (week, _figures(found.get(week, (0, 0))[1], found.get(week, (0, 0))[0]))
+        (week, precision_of(found.get(week, (0, 0))[1], found.get(week, (0, 0))[0]))
         for week in _weeks(filters)
     ]
 
