@@ -139,7 +139,7 @@ def _model_figures(
         .values("document_type__name")
         .annotate(n=Count("document", distinct=True))
     }
-    overall = predictions.aggregate(mean=Avg("confidence"), n=Count("pk"))
+    overall = predictions.aggregate(mean=Avg("confidence"))
     total = sum(per_type.values())
     recent_mean: float | None = overall["mean"]
     counts = version.counts if isinstance(version.counts, dict) else {}
