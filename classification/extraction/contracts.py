@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from classification.extraction.fields import Box, Extracted, Line, group_lines
+from classification.extraction.fields import confidence as bounded_confidence
 from classification.extraction.parsers import find_dates
 
 # Pages read of a contract: the preamble and definitions on the first pages, the governing law,
@@ -147,7 +148,7 @@ class _Document:
     def found(self, value: str, start: int, end: int, confidence: float) -> tuple[int, Extracted]:
         page, box = self.where(start, end)
         raw = self.flat[start:end].strip()
-        return page, Extracted(value, raw, box, round(min(0.99, max(0.05, confidence)), 3))
+        return page, Extracted(value, raw, box, bounded_confidence(confidence))
 
 
 def _sentence(text: str, start: int, end: int, reach: int = 400) -> tuple[int, int]:

@@ -46,7 +46,8 @@ class Extracted:
     source: str = "rule"
 
 
-def _confidence(base: float, *bonuses: float) -> float:
+def confidence(base: float, *bonuses: float) -> float:
+    """A heuristic confidence: ``base`` plus ``bonuses``, kept within [0.05, 0.99]."""
     return round(min(0.99, max(0.05, base + sum(bonuses))), 3)
 
 
@@ -85,7 +86,7 @@ def _extract_date(lines: list[Line], height: int, due: bool) -> Extracted | None
             score = 1.0 + (2.0 if _DATE_LABEL.search(before) else 1.5 if label else 0.0)
             score += 3.0 if due else (-2.5 if near_due else 0.0)
             score -= 0.3 * d.ambiguous + 0.5 * line.box[1] / max(height, 1)
-            conf = _confidence(0.35, 0.3 * label, 0.1 * (not d.ambiguous), 0.2 * near_due * due)
+            conf = confidence(0.35, 0.3 * label, 0.1 * (not d.ambiguous), 0.2 * near_due * due)
             scored.append((score, -i, Extracted(d.iso, d.raw, line.bbox(*d.span), conf)))
     return _best(scored)
 
@@ -98,7 +99,7 @@ def _best(scored: list[tuple[float, int, Extracted]]) -> Extracted | None:
     top = scored[0][2]
     rivals = [s for s in scored[1:] if s[2].value != top.value and s[0] > scored[0][0] - 1.0]
     bonus = 0.0 if rivals else 0.15
-    return Extracted(top.value, top.raw, top.bbox, _confidence(top.confidence, bonus))
+    return Extracted(top.value, top.raw, top.bbox, confidence(top.confidence, bonus))
 
 
 # --------------------------------------------------------------------------------------------
@@ -291,7 +292,7 @@ def _extract_total(
     _, best, rank = scored[0]
     consistent = best.money.amount in sums
     unique = len({a.money.amount for _, a, r in scored if r >= rank}) == 1
-    conf = _confidence(0.3, 0.1 * (rank - 2), 0.25 * consistent, 0.15 * unique, 0.05 * best.beside)
+    conf = confidence(0.3, 0.1 * (rank - 2), 0.25 * consistent, 0.15 * unique, 0.05 * best.beside)
     return Extracted(f"{best.money.amount:.2f}", best.money.raw, best.bbox, conf), best
 
 
@@ -309,7 +310,7 @@ def _extract_tax(lines: list[Line], hint: str | None, total: _Amount | None) -> 
     target = total.money.amount if total else None
     consistent = [a for a in found if target is not None and target - a.money.amount in subtotals]
     best = (consistent or found)[-1]
-    conf = _confidence(0.35, 0.35 * bool(consistent), 0.1 * (len(found) == 1))
+    conf = confidence(0.35, 0.35 * bool(consistent), 0.1 * (len(found) == 1))
     return Extracted(f"{best.money.amount:.2f}", best.money.raw, best.bbox, conf)
 
 
@@ -354,7 +355,7 @@ def _extract_identifier(lines: list[Line], name: str) -> Extracted | None:
             if token is None or find_dates(token):
                 continue
             start = offset + rest.find(token)
-            conf = _confidence(0.3, 0.1 * score)
+            conf = confidence(0.3, 0.1 * score)
             box = owner.bbox(start, start + len(token))
             scored.append((score, -i, Extracted(token, token, box, conf)))
     return _best(scored)
@@ -544,7 +545,7 @@ def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
         chosen.append(nxt)  # a long name wraps onto a second line
         text = f"{text} {nxt.text}"
     text = _fix_company_suffix(_tidy(_OWNED_BY.sub("", text))).rstrip(",;:")
-    conf = _confidence(0.35, 0.25 * bool(_COMPANY.search(text)), 0.1 * (i < 3))
+    conf = confidence(0.35, 0.25 * bool(_COMPANY.search(text)), 0.1 * (i < 3))
     return Extracted(text, line.text, union_box(w for ln in chosen for w in ln.words), conf)
 
 
@@ -658,7 +659,7 @@ def _extract_address(lines: list[Line], height: int) -> Extracted | None:
     if not chosen:
         return None
     text = _tidy(" ".join(line.text for line in chosen))
-    conf = _confidence(0.3, 0.15 * (vendor is not None), 0.2 * bool(re.search(r"\b\d{5}\b", text)))
+    conf = confidence(0.3, 0.15 * (vendor is not None), 0.2 * bool(re.search(r"\b\d{5}\b", text)))
     return Extracted(text, text, union_box(w for line in chosen for w in line.words), conf)
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from classification.extraction.fields import Extracted
+from classification.extraction.fields import Extracted, confidence
 from classification.extraction.lines import Box, Line, group_lines, join_words, union_box
 from classification.extraction.parsers import (
     find_amounts,
@@ -698,10 +698,6 @@ def _text_value(anchor: Mapping[str, Any], text: str) -> str:
     return example
 
 
-def _confidence(value: float) -> float:
-    return round(min(0.99, max(0.05, value)), 3)
-
-
 def apply(
     words: Sequence[Word], width: int, height: int, anchor: Mapping[str, Any], kind: str
 ) -> Extracted | None:
@@ -726,11 +722,11 @@ def _apply_one(anchor: Mapping[str, Any], page: _Page, kind: str) -> Extracted |
         snapped = _snap_text(anchor, page)
         if snapped is not None:
             score, box, text = snapped
-            return Extracted(_text_value(anchor, text), text, box, _confidence(score), SOURCE)
+            return Extracted(_text_value(anchor, text), text, box, confidence(score), SOURCE)
     best = _by_label(anchor, page, kind) if anchor.get("label") else None
     if best is not None:
         fit, v = best
-        return Extracted(v.value, v.raw, v.box, _confidence(0.45 + 0.45 * fit), SOURCE)
+        return Extracted(v.value, v.raw, v.box, confidence(0.45 + 0.45 * fit), SOURCE)
     if kind in ("text", "names"):
         return None  # a text without its label or its words is anyone's guess
     placed = _by_place(anchor, page, kind)
@@ -738,7 +734,7 @@ def _apply_one(anchor: Mapping[str, Any], page: _Page, kind: str) -> Extracted |
         return None
     fit, v = placed
     # A value by place alone is a guess: below TRUSTED, so the rules' value comes first.
-    return Extracted(v.value, v.raw, v.box, _confidence(TRUSTED - 0.05 + fit), SOURCE)
+    return Extracted(v.value, v.raw, v.box, confidence(TRUSTED - 0.05 + fit), SOURCE)
 
 
 def apply_all(
