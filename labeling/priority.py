@@ -30,7 +30,7 @@ import hashlib
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -47,13 +47,14 @@ CHECK = 3.0
 FIELDS_FAILED = 0.5
 # Free tasks Next orders in Python; the rest wait in the database's priority order.
 CANDIDATES = 30
-# How much one unit of cosine similarity to a recent document lowers a priority.
-DIVERSITY_WEIGHT = 0.5
+# How much one unit of cosine similarity to a recent document lowers a priority (the value
+# bench.active_learning measures diverse_margin with).
+DIVERSITY_WEIGHT = selection.DIVERSITY_WEIGHT
 # Documents served most recently that candidates are kept apart from.
 RECENT_LIMIT = 50
 # The most recent human-labeled documents compared with during the cold start.
 REFERENCE_LIMIT = 2000
-VECTOR_DIM = 1024
+VECTOR_DIM = selection.HASHED_DIM
 # Vectors kept per process (4 KB each).
 MEMO_SIZE = 20_000
 _memo: dict[str, np.ndarray] = {}
@@ -123,11 +124,10 @@ def rerank(
     if not candidates or name == "random":
         return [c.task_id for c in candidates]
     adjusted = [c.priority for c in candidates]
-    quota = int(settings.DOCSITE_QUEUE_TYPE_QUOTA)
-    if quota and not cold:
-        counts = _human_counts()
+    full = types_at_quota()
+    if full is not None and not cold:
         for i, c in enumerate(candidates):
-            if c.suggested_type_id is not None and counts.get(c.suggested_type_id, 0) < quota:
+            if c.suggested_type_id is not None and c.suggested_type_id not in full:
                 adjusted[i] += 1.0
     if cold or name == "diverse_margin":
         references = list(recent)
@@ -137,6 +137,15 @@ def rerank(
         adjusted = [a - DIVERSITY_WEIGHT * s for a, s in zip(adjusted, similarity, strict=True)]
     order = sorted(range(len(candidates)), key=lambda i: (-adjusted[i], i))
     return [candidates[i].task_id for i in order]
+
+
+def types_at_quota() -> set[int] | None:
+    """Types with at least ``DOCSITE_QUEUE_TYPE_QUOTA`` human labels (None when quotas are off):
+    documents predicted as any other type come first."""
+    quota = int(settings.DOCSITE_QUEUE_TYPE_QUOTA)
+    if not quota:
+        return None
+    return {type_id for type_id, n in _human_counts().items() if n >= quota}
 
 
 def _human_counts() -> dict[int, int]:
@@ -221,7 +230,7 @@ def _vectors(documents: list[Document], hot: bool = False) -> list[np.ndarray | 
             continue
         if len(_memo) >= MEMO_SIZE:
             _memo.clear()  # crude, and rare: a full memo is rebuilt from the cache
-        vector = selection.text_vectors([replace(page, embedding=None)], VECTOR_DIM)[0]
+        vector = selection.hashed_vectors([page], VECTOR_DIM)[0]
         _memo[_memo_key(document)] = vector
     return [_memo.get(_memo_key(d)) for d in documents]
 

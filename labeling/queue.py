@@ -192,6 +192,10 @@ def held_by(user: User, now: datetime | None = None) -> Task | None:
     )
 
 
+# What Next reads of a free task to order it (priority.Candidate's fields).
+CANDIDATE_FIELDS = ("pk", "priority", "document_id", "document__sha256", "suggested_type_id")
+
+
 def claim_next(user: User, now: datetime | None = None) -> Task | None:
     """The task ``user`` should do now: the one they hold, else the best free one, claimed."""
     now = now or timezone.now()
@@ -201,17 +205,23 @@ def claim_next(user: User, now: datetime | None = None) -> Task | None:
         return held
     cold: bool | None = None
     for _ in range(CLAIM_ATTEMPTS):
-        rows = list(
-            Task.objects.filter(_free(user, now))
-            .order_by("-priority", "id")
-            .values_list("pk", "priority", "document_id", "document__sha256", "suggested_type_id")[
-                : priority.CANDIDATES
-            ]
-        )
+        free = Task.objects.filter(_free(user, now)).order_by("-priority", "id")
+        rows = list(free.values_list(*CANDIDATE_FIELDS)[: priority.CANDIDATES])
         if not rows:
             return None
         if cold is None:
             cold = not (learning.has_active_model() and learning.cold_start_status().ready)
+        full = None if cold else priority.types_at_quota()
+        if full is not None:
+            # Types under their quota: their best free tasks are candidates too, however far
+            # down the queue's priority order they wait.
+            seen = {row[0] for row in rows}
+            under = free.filter(suggested_type__isnull=False).exclude(suggested_type_id__in=full)
+            rows += [
+                row
+                for row in under.values_list(*CANDIDATE_FIELDS)[: priority.CANDIDATES]
+                if row[0] not in seen
+            ]
         candidates = [priority.Candidate(*row) for row in rows]
         for task_id in priority.rerank(candidates, _recently_served(now), cold):
             task = _take(task_id, user, now)

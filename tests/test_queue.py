@@ -141,6 +141,30 @@ def test_next_serves_the_highest_priority_first(labeler: User, second_labeler: U
     assert high.lease_until == now + timedelta(minutes=10)
 
 
+def test_a_type_under_its_quota_is_served_first_however_far_down_it_waits(
+    labeler: User,
+    second_labeler: User,
+    types: dict[str, DocumentType],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    invoice, contract = types["invoice"], types["contract"]
+    # A model is active and past its cold start; invoices have their 3 labels, contracts none.
+    monkeypatch.setattr(queue.learning, "has_active_model", lambda: True)
+    monkeypatch.setattr(priority, "_human_counts", lambda: {invoice.pk: 3})
+    unsure_invoices = [
+        review_task(0.9, suggested_type=invoice) for _ in range(priority.CANDIDATES + 5)
+    ]
+    rare = review_task(0.1, suggested_type=contract)  # below every invoice
+    settings.DOCSITE_QUEUE_TYPE_QUOTA = 0
+    assert queue.claim_next(labeler) == unsure_invoices[0]  # off: the priority order alone
+    settings.DOCSITE_QUEUE_TYPE_QUOTA = 3
+    assert queue.claim_next(second_labeler) == rare
+    # With the quota met by every type, back to the priority order.
+    monkeypatch.setattr(priority, "_human_counts", lambda: {invoice.pk: 3, contract.pk: 3})
+    assert queue.claim_next(_make_labeler("third")) == unsure_invoices[1]
+
+
 def test_checks_and_documents_without_probabilities_come_before_uncertain_ones(
     labeler: User, second_labeler: User
 ) -> None:
@@ -503,17 +527,46 @@ def test_a_quality_check_records_whether_the_person_confirmed_the_accepted_type(
     assert (measured.checked, measured.correct, measured.precision) == (2, 1, 0.5)
 
 
+def test_the_queue_settings_ship_with_the_issues_defaults() -> None:
+    """2% of auto-accepted documents checked, 5% served twice, 10-minute leases: read from a
+    fresh interpreter with no DOCSITE_ variable set, as a new installation would."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DOCSITE_")}
+    code = (
+        "import docsite.settings as s; print(s.DOCSITE_QA_SHARE, s.DOCSITE_OVERLAP_SHARE, "
+        "s.DOCSITE_LEASE_MINUTES, s.DOCSITE_QUEUE_STRATEGY, s.DOCSITE_QUEUE_TYPE_QUOTA)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=environment, capture_output=True, text=True
+    )
+    assert shown.stdout.split() == ["0.02", "0.05", "10", "diverse_margin", "0"], shown.stderr
+
+
+@pytest.mark.parametrize(
+    ("qa_share", "overlap_share", "accepted_n", "labeled_n"),
+    [(0.02, 0.05, 3000, 800), (0.05, 0.2, 2000, 400)],
+    ids=["defaults", "raised"],
+)
 def test_the_sampled_shares_of_checks_and_second_opinions_match_the_settings(
-    labeler: User, types: dict[str, DocumentType], settings: Any
+    labeler: User,
+    types: dict[str, DocumentType],
+    settings: Any,
+    qa_share: float,
+    overlap_share: float,
+    accepted_n: int,
+    labeled_n: int,
 ) -> None:
-    settings.DOCSITE_QA_SHARE = 0.05
-    accepted = documents(2000, Document.Status.CLASSIFIED, types["invoice"], prefix="qa-share")
+    """Each draw is fixed by the content hash, so the shares below are the same on every run;
+    the tolerances are about three standard deviations of a binomial draw of that size."""
+    settings.DOCSITE_QA_SHARE = qa_share
+    accepted = documents(
+        accepted_n, Document.Status.CLASSIFIED, types["invoice"], prefix=f"qa-{qa_share}"
+    )
     checks = sum(queue.maybe_enqueue_check(d) is not None for d in accepted)
-    assert abs(checks / 2000 - 0.05) < 0.015
+    assert abs(checks / accepted_n - qa_share) < 3 * (qa_share / accepted_n) ** 0.5
     assert sum(queue.maybe_enqueue_check(d) is not None for d in accepted) == 0
 
-    settings.DOCSITE_OVERLAP_SHARE = 0.2
-    waiting = documents(400, prefix="overlap-share")
+    settings.DOCSITE_OVERLAP_SHARE = overlap_share
+    waiting = documents(labeled_n, prefix=f"overlap-{overlap_share}")
     now = timezone.now()
     tasks = Task.objects.bulk_create(
         Task(document=d, claimed_by=labeler, claimed_at=now, lease_until=now + queue.lease())
@@ -522,7 +575,7 @@ def test_the_sampled_shares_of_checks_and_second_opinions_match_the_settings(
     follow_ups = sum(
         queue.submit(t.pk, labeler, types["invoice"], now=now).follow_up is not None for t in tasks
     )
-    assert abs(follow_ups / 400 - 0.2) < 0.05
+    assert abs(follow_ups / labeled_n - overlap_share) < 3 * (overlap_share / labeled_n) ** 0.5
     assert Task.objects.filter(kind=Task.Kind.OVERLAP).count() == follow_ups
 
 
