@@ -15,8 +15,10 @@ Simulates the labeling loop on a labeled folder whose labels are hidden until "a
    (``train.holdout_mask``) over the labels in the order they were given, the rest of the pool as
    the unlabeled set for pseudo-labels. Measure accuracy and macro-F1 on ``--test``.
 3. Ask for K more: ``selection.choose`` with the model's calibrated probabilities on the rest of
-   the pool (for ``diverse_margin``, the model's fused embeddings as vectors and the labeled
-   documents' embeddings as the reference; ``diversity`` ignores the model and keeps choosing
+   the pool (``diverse_margin`` is the review queue's rule: the margin score lowered by
+   ``selection.DIVERSITY_WEIGHT`` times the highest cosine similarity, on the hashed-text
+   vectors the queue uses, to the labeled documents and to those already chosen this round;
+   ``diversity`` ignores the model and keeps choosing
    by k-center on the text vectors, the baseline that shows what uncertainty adds); retrain;
    measure. Until ``--budget`` labels.
 
@@ -106,6 +108,7 @@ def _select(
     model: Any,
     temperature: float,
     text: np.ndarray | None,
+    hashed: np.ndarray | None,
     rng: np.random.Generator,
 ) -> list[int]:
     """Pool indices of the next ``k`` documents to label."""
@@ -117,10 +120,11 @@ def _select(
         picks = selection.choose(strategy, k, None, text[remaining], text[labeled], rng)
     else:
         probs, vectors = predict(model, temperature, [data.pool[i] for i in remaining])
+        reference = vectors[:0]
         if strategy == "diverse_margin":
-            _, reference = predict(model, temperature, [data.pool[i] for i in labeled])
-        else:
-            reference = vectors[:0]
+            # The review queue's own rule: margin lowered by similarity, on hashed text.
+            assert hashed is not None
+            vectors, reference = hashed[remaining], hashed[labeled]
         picks = selection.choose(strategy, k, probs, vectors, reference, rng)
     return [remaining[p] for p in picks]
 
@@ -151,6 +155,7 @@ def simulate(
     index = {name: i for i, name in enumerate(data.classes)}
     test_truth = np.array([index[name] for name in data.test_labels], dtype=np.int64)
     text = selection.text_vectors(data.pool) if strategy != "random" else None
+    hashed = selection.hashed_vectors(data.pool) if strategy == "diverse_margin" else None
     labeled: list[int] = []
     remaining = list(range(len(data.pool)))
     model: Any = None
@@ -161,7 +166,7 @@ def simulate(
         if k <= 0:
             break
         select_started = time.perf_counter()
-        new = _select(strategy, k, data, labeled, remaining, model, temperature, text, rng)
+        new = _select(strategy, k, data, labeled, remaining, model, temperature, text, hashed, rng)
         select_seconds = time.perf_counter() - select_started
         chosen = set(new)
         if len(chosen) != len(new) or chosen & set(labeled):

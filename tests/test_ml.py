@@ -273,6 +273,24 @@ def test_uncertainty_scores_rank_close_calls_first() -> None:
         selection.choose("nope", 1, probs, np.eye(3), np.zeros((0, 3)), rng)
 
 
+def test_diverse_margin_asks_about_a_different_document_before_a_second_near_copy() -> None:
+    # Two near-identical torn documents, a third almost as torn but different, one sure.
+    probs = np.array([[0.5, 0.5], [0.51, 0.49], [0.55, 0.45], [0.99, 0.01]])
+    vectors = np.array([[1.0, 0.0, 0.0], [0.99, 0.05, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    rng = np.random.default_rng(0)
+    none = np.zeros((0, 3))
+    assert selection.choose("margin", 3, probs, vectors, none, rng) == [0, 1, 2]
+    assert selection.choose("diverse_margin", 3, probs, vectors, none, rng) == [0, 2, 1]
+    # A labeled document like the first two pushes both behind the different one.
+    labeled = np.array([[1.0, 0.02, 0.0]])
+    assert selection.choose("diverse_margin", 2, probs, vectors, labeled, rng) == [2, 0]
+    # The score the queue computes for one candidate is the first greedy pick's.
+    score = selection.margin(probs)
+    similar = np.maximum(0, 1 - selection.distance_to_nearest(vectors, labeled))
+    first = int(np.argmax(score - selection.DIVERSITY_WEIGHT * similar))
+    assert selection.penalised_order(score, vectors, labeled, 1) == [first]
+
+
 def test_an_error_free_held_out_set_never_sharpens_the_probabilities() -> None:
     logits = np.array([[2.0, 0.0], [0.0, 1.5], [1.0, 0.0]])
     assert calibration.fit_temperature(logits, np.array([0, 1, 0])) == 1.0

@@ -1,18 +1,24 @@
 """Which unlabeled documents to ask people about first.
 
-Uncertainty scores come from calibrated probabilities; diversity from feature vectors (the
-model's fused embeddings, or text features before there is a model). Higher score = ask sooner.
+Uncertainty scores come from calibrated probabilities; diversity from feature vectors (text
+features, or the model's fused embeddings). Higher score = ask sooner.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from classification.ml.features import PageFeatures
 
 STRATEGIES = ("random", "least_confidence", "margin", "entropy", "diverse_margin", "diversity")
+# diverse_margin: how much one unit of cosine similarity to a document already labeled, served
+# or chosen lowers a candidate's margin score. The review queue and the benchmark share it.
+DIVERSITY_WEIGHT = 0.5
+# Width of the hashed-text vectors the review queue compares documents with.
+HASHED_DIM = 1024
 
 
 def least_confidence(probs: np.ndarray) -> np.ndarray:
@@ -44,6 +50,13 @@ def text_vectors(pages: Sequence[PageFeatures], dim: int = 4096) -> np.ndarray:
         for row, page in enumerate(pages):
             np.add.at(vectors[row], page.hash_index % dim, page.hash_value)
     return normalise(vectors)
+
+
+def hashed_vectors(pages: Sequence[PageFeatures], dim: int = HASHED_DIM) -> np.ndarray:
+    """The hashed n-grams alone folded into ``dim`` buckets, L2-normalised (never the sentence
+    embedding): what the review queue compares documents with, since during the cold start most
+    pages have no embedding and all vectors must be of one kind."""
+    return text_vectors([replace(page, embedding=None) for page in pages], dim)
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -88,6 +101,34 @@ def k_center_order(
     return order
 
 
+def penalised_order(
+    score: np.ndarray,
+    candidates: np.ndarray,
+    reference: np.ndarray,
+    k: int,
+    weight: float = DIVERSITY_WEIGHT,
+) -> list[int]:
+    """Greedy: repeatedly take the candidate with the highest ``score`` minus ``weight`` times
+    its highest cosine similarity (at least 0) to a reference vector or to a candidate already
+    taken. Returns candidate indices: ten near-identical uncertain documents are not all asked
+    about before a different one."""
+    n = len(candidates)
+    if n == 0 or k <= 0:
+        return []
+    vectors = normalise(candidates)
+    # distance_to_nearest is 1 without a reference: similarity 0.
+    similar = np.maximum(0.0, 1.0 - distance_to_nearest(vectors, reference))
+    score = np.asarray(score, dtype=np.float64)
+    order: list[int] = []
+    taken = np.zeros(n, dtype=bool)
+    for _ in range(min(k, n)):
+        pick = int(np.argmax(np.where(taken, -np.inf, score - weight * similar)))
+        order.append(pick)
+        taken[pick] = True
+        similar = np.maximum(similar, vectors @ vectors[pick])
+    return order
+
+
 def choose(
     strategy: str,
     k: int,
@@ -114,7 +155,7 @@ def choose(
     elif strategy == "entropy":
         score = entropy(probs)
     elif strategy == "diverse_margin":
-        return k_center_order(candidates, reference, k, weights=margin(probs) + 1e-3)
+        return penalised_order(margin(probs), candidates, reference, k)
     else:
         raise ValueError(f"unknown strategy {strategy!r}; one of {', '.join(STRATEGIES)}")
     return [int(i) for i in np.argsort(-score, kind="stable")[:k]]
