@@ -50,6 +50,7 @@ def pages_for(document: Document, definitions: Sequence[FieldDefinition]) -> lis
 
 # --- Number words: PP-OCR's second reading of a scanned page, for dates and amounts -------------
 
+
 def wants_numbers(wanted: Iterable[tuple[str, str]]) -> bool:
     """Whether a field of ``wanted`` is of a kind PP-OCR's reading serves (``memory`` decides
     with the same kinds which learned values go ahead of the rules)."""
