@@ -579,6 +579,33 @@ def test_the_sampled_shares_of_checks_and_second_opinions_match_the_settings(
     assert Task.objects.filter(kind=Task.Kind.OVERLAP).count() == follow_ups
 
 
+def test_labels_given_in_the_workbench_count_toward_retraining(
+    labeler: User,
+    types: dict[str, DocumentType],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.DOCSITE_RETRAIN_EVERY = 2
+    trainings: list[str] = []
+
+    def fake_train(trigger: str, user: Any = None, force: bool = False) -> Any:
+        trainings.append(trigger)
+        return learning.TrainingOutcome("unchanged", "")
+
+    monkeypatch.setattr(learning, "train_model", fake_train)
+    for _ in range(2):
+        review_task()
+    seen = []
+    for _ in range(2):
+        task = queue.claim_next(labeler)
+        assert task is not None
+        with django_capture_on_commit_callbacks(execute=True):
+            queue.submit(task.pk, labeler, types["invoice"])
+        seen.append(len(trainings))
+    assert seen == [0, 1] and trainings == ["new labels"]
+
+
 # --- Keeping the queue in step with routing --------------------------------------------------
 
 

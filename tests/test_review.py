@@ -283,6 +283,9 @@ def test_only_admins_reach_the_disagreements(
     client = client_for(request.getfixturevalue(role))
     assert client.get(reverse("adjudications")).status_code == 403
     assert client.post(reverse("adjudications"), {"adjudication": 1}).status_code == 403
+    # Nor the Django admin, where labels and field memories could be edited: its login page.
+    response = client.get("/admin/classification/label/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
 
 
 def test_seeded_types_exist() -> None:
