@@ -144,6 +144,12 @@ def test_labels_to_reach_and_compare() -> None:
     assert out["best_strategy"] == "margin"
     assert out["best_ratio_to_random_budget"] == 0.5
     assert out["target_met"] is True
+    # Two strategies there as soon: the one with more area under its curve is the best.
+    runs["diverse_margin"] = {"curve": curve(0.2, 0.5, 0.7, 0.7), "seconds": 1.0}
+    tied = al.compare(runs, budget=40, reach=None)
+    assert tied["strategies"]["diverse_margin"]["labels_to_reach_random_final"] == 20
+    assert tied["best_strategy"] == "diverse_margin"
+    assert tied["best_labels_to_reach_random_final"] == 20
 
 
 def test_fast_config_is_smaller() -> None:
