@@ -431,8 +431,14 @@ def test_label_three_documents_with_the_keyboard_on_the_workbench(
             number = fields.get_by_label("Invoice number")
             expect(number).to_be_focused()
             expect(number).to_have_value("4711")
+            expect(page.locator("#" + number.get_attribute("id") + "-source")).to_contain_text(
+                "extracted"
+            )
             page.locator('.wb-page.current rect.word[data-text="PO-77"]').click()
             expect(number).to_have_value("PO-77")
+            expect(page.locator("#" + number.get_attribute("id") + "-source")).to_have_text(
+                "picked by you on page 1"
+            )
             # Drag a rectangle around a word: the focused field takes the words inside.
             page.keyboard.press("Tab")
             page.keyboard.press("Tab")

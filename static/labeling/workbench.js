@@ -229,7 +229,24 @@
     field.row.classList.add("picked-from-page");
     picked.set(input, before.concat(rects));
     showFieldBox(input);
+    noteSource(input, `picked by you on page ${number}`);
     say(`${field.label}: ${input.value}`);
+  }
+
+  // The note under a field says where its value came from: once the labeler picks or types
+  // another value, no longer "extracted, confidence ...".
+  function noteSource(input, text) {
+    let note = input.closest(".wb-field").querySelector(".wb-source");
+    if (!note) {
+      note = document.createElement("small");
+      note.className = "wb-source";
+      note.id = `${input.id}-source`;
+      input.insertAdjacentElement("afterend", note);
+      const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      input.setAttribute("aria-describedby", [note.id, ...described].join(" "));
+    }
+    if (note.dataset.original === undefined) note.dataset.original = note.textContent;
+    note.textContent = text === null ? note.dataset.original : text;
   }
 
   function clearPick(input) {
@@ -419,8 +436,13 @@
     }
   });
   form.addEventListener("input", (event) => {
+    const input = event.target;
+    if (!input.matches("input[data-field]")) return;
     // Typed over or emptied: the picked place no longer says where the value is.
-    if (event.target.matches("input[data-field]") && event.target.value.trim() === "") clearPick(event.target);
+    if (input.value.trim() === "") clearPick(input);
+    if (picked.has(input)) return;
+    if (input.value === input.defaultValue) noteSource(input, null);
+    else noteSource(input, input.value.trim() === "" ? "emptied by you" : "typed by you");
   });
   form.addEventListener("submit", (event) => {
     if (submitting || !chosenType()) {
