@@ -538,7 +538,7 @@ def test_the_queue_settings_ship_with_the_issues_defaults() -> None:
     shown = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, env=environment, capture_output=True, text=True
     )
-    assert shown.stdout.split() == ["0.02", "0.05", "10", "diverse_margin", "0"], shown.stderr
+    assert shown.stdout.split() == ["0.02", "0.05", "10", "entropy", "0"], shown.stderr
 
 
 @pytest.mark.parametrize(
