@@ -291,6 +291,23 @@ def test_a_name_wrapped_before_an_ampersand_is_joined_but_not_onto_the_address()
     assert _vendor(["BEMED (SP SDN. BHD.", "No.49, Jalan Dinar G U3/G,"]) == "BEMED (SP SDN. BHD."
 
 
+def test_a_name_running_on_to_the_registration_number_line_is_joined() -> None:
+    assert _vendor(["RESTAURANT JIAWEI", "JIAWEI HOUSE", "0026930 74-K", "13, JLN TASIK"]) == (
+        "RESTAURANT JIAWEI JIAWEI HOUSE"
+    )
+    assert _vendor(["TSH POWER HARDWARE", "TRADING", "(002458685-T)", "13-1, Jalan PJU"]) == (
+        "TSH POWER HARDWARE TRADING"
+    )
+    # Not without the registration line under it, not past a legal form, not a repeated word,
+    # and never a brand above the registered name.
+    assert _vendor(["RESTAURANT JIAWEI", "JIAWEI HOUSE", "13, JLN TASIK"]) == "RESTAURANT JIAWEI"
+    assert _vendor(["ACME SDN BHD", "HARDWARE STORE", "(002458685-T)"]) == "ACME SDN BHD"
+    assert _vendor(["SYARIKAT GIN KEE", "GIN KEE", "002458685-T"]) == "SYARIKAT GIN KEE"
+    assert _vendor(["KIKU JAPANESE", "TK DIVISION KITCHEN SDN BHD", "(12345-K)"]) == (
+        "TK DIVISION KITCHEN SDN BHD"
+    )
+
+
 def test_the_address_skips_a_registration_line_and_runs_to_its_postcode() -> None:
     assert (
         _address(

@@ -504,6 +504,51 @@ def _vendor_index(lines: list[Line], height: int) -> int | None:
 
 
 _OWNED_BY = re.compile(r"(?i)^.*?\b(?:own(?:ed)?|operated|managed|run)\s+by\s*:?\s*")
+# A line that is only a company registration number ("002458685-T", "(001610235-P)",
+# "0026930 74-K", "{Company No. 113825-)"): what a letterhead prints right under the name.
+_REGISTRATION_ONLY = re.compile(
+    r"(?i)^\W*(?:(?:c[o0][mn]pany|co)\.?\s*(?:reg\w*\.?\s*)?(?:no|number)\.?\s*:?\s*)?"
+    r"[A-Z]{0,2}\d[\dA-Z ]{4,}\s*[-\u2013]\s*\S{0,2}\W*$"
+)
+
+
+def _name_like(line: Line) -> bool:
+    """A line that can be part of a name: plain capitalised words, no digit, no place word."""
+    return (
+        _plain_text(line)
+        and line.text != line.text.lower()
+        and not re.search(r"\d", line.text)
+        and not _ADDRESS.search(line.text)
+        and not _SLOGAN.search(line.text)
+    )
+
+
+def _name_block(lines: list[Line], i: int) -> list[Line] | None:
+    """The name run on from line ``i`` onto the lines under it ("RESTAURANT JIAWEI" over
+    "JIAWEI HOUSE", "TSH POWER HARDWARE" over "TRADING"), when a registration-number line
+    follows at once: the letterhead's sign that the name ends there. Only downwards, and not
+    past a legal form: a line above the best-scored one is a brand or a logo's words ("KIKU
+    JAPANESE RESTAURANT" over "TK DIVISION KITCHEN SDN BHD"), and so is a line repeating the
+    name's words. None when the name does not run on."""
+
+    def adjacent(upper: Line, lower: Line) -> bool:
+        return lower.box[1] - upper.box[3] < max(upper.height, lower.height)
+
+    if _LEGAL_END.search(lines[i].text):
+        return None
+    seen = set(lines[i].text.upper().split())
+    end = i
+    while (
+        end + 1 < len(lines)
+        and _name_like(lines[end + 1])
+        and adjacent(lines[end], lines[end + 1])
+        and not set(lines[end + 1].text.upper().split()) <= seen
+    ):
+        end += 1
+        seen |= set(lines[end].text.upper().split())
+    if end == i or end + 1 >= len(lines) or not _REGISTRATION_ONLY.match(lines[end + 1].text):
+        return None
+    return lines[i : end + 1]
 
 
 def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
@@ -511,6 +556,12 @@ def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
     if i is None:
         return None
     line = _trim_registration(lines[i])
+    block = _name_block(lines, i)
+    if block is not None:
+        text = _fix_company_suffix(_tidy(_OWNED_BY.sub("", " ".join(b.text for b in block))))
+        conf = confidence(0.35, 0.25 * bool(_COMPANY.search(text)), 0.1 * (i < 3))
+        box = union_box(w for b in block for w in b.words)
+        return Extracted(text.rstrip(",;:"), " ".join(b.text for b in block), box, conf)
     chosen = [line]
     text = line.text
     prev = lines[i - 1] if i > 0 else None
