@@ -122,6 +122,10 @@ def test_stats_count_documents_queue_labels_and_the_model(
         queue.enqueue_review(document)
     _document("failed.png", None, Document.Status.FAILED)
     services.assign_type(waiting[0], letter, labeler)  # a person's label: not auto-accepted
+    # A quality check's label on an auto-accepted document (40 days ago): still the model's
+    # acceptance.
+    check = Label.objects.create(document=auto_old, document_type=invoice, provenance="human")
+    Label.objects.filter(pk=check.pk).update(created_at=now - timedelta(days=40))
     _version(ModelVersion.State.ACTIVE)
     with CaptureQueriesContext(connection) as queries:
         response = api_client_for(admin_user).get(STATS)
