@@ -43,6 +43,7 @@ import importlib
 import io
 import json
 import logging
+import re
 import statistics
 import sys
 import time
@@ -120,6 +121,16 @@ def matches(expected: Any, extracted: Any, kind: str) -> bool:
     """Whether an extracted value equals the truth after normalisation."""
     truth = normalise(expected, kind)
     return truth is not None and truth == normalise(extracted, kind)
+
+
+def matches_ignoring_punctuation(expected: Any, extracted: Any) -> bool:
+    """A text value equal to the truth once spaces and punctuation are dropped as well: not the
+    measure (exact match is), but how many misses are only "SDN. BHD." against "SDN BHD" or
+    "BAHRU,JOHOR" against "BAHRU, JOHOR", which the truth itself writes both ways."""
+    if expected is None or extracted is None:
+        return False
+    bare = [re.sub(r"[\W_]+", "", str(v)).casefold() for v in (expected, extracted)]
+    return bool(bare[0]) and bare[0] == bare[1]
 
 
 def _truth(item: dataset.Item) -> dict[str, Any] | None:
@@ -295,6 +306,10 @@ def run(
             slot["n"] += 1
             got = found.get(name)
             slot["correct"] += matches(truth[name], got.value if got else None, kind)
+            if kind == "text":
+                slot["correct_ignoring_punctuation"] = slot.get(
+                    "correct_ignoring_punctuation", 0
+                ) + matches_ignoring_punctuation(truth[name], got.value if got else None)
         if validate:
             _validate(item.label, truth, found, checked.setdefault(item.label, _new_slot()))
         if sum(done.values()) % 50 == 0:
@@ -307,6 +322,10 @@ def run(
             accuracy = round(slot["correct"] / slot["n"], 4)
             accuracies.append(accuracy)
             report[label][name] = {**slot, "accuracy": accuracy}
+            if "correct_ignoring_punctuation" in slot:
+                report[label][name]["accuracy_ignoring_punctuation"] = round(
+                    slot["correct_ignoring_punctuation"] / slot["n"], 4
+                )
     if validate:
         report["validation"] = {
             label: {

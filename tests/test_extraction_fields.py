@@ -6,7 +6,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from bench.extract import SCHEMAS, matches, normalise
+from bench.extract import SCHEMAS, matches, matches_ignoring_punctuation, normalise
 from classification.extraction.fields import extract_fields, group_lines
 
 CHAR_W = 12
@@ -144,6 +144,15 @@ def test_the_bench_normalises_truth_and_extracted_values_alike() -> None:
     assert matches(["Acme Inc", "Beta LLC"], ["beta llc", "ACME INC"], "names")
     assert not matches(["Acme Inc", "Beta LLC"], ["Acme Inc"], "names")
     assert normalise("RM 1,234.50", "money") == Decimal("1234.50")
+
+
+def test_the_bench_also_tells_the_misses_that_are_only_punctuation_or_spaces() -> None:
+    assert not matches("BEMED (SP) SDN BHD", "BEMED (SP) SDN. BHD.", "text")
+    assert matches_ignoring_punctuation("BEMED (SP) SDN BHD", "BEMED (SP) SDN. BHD.")
+    assert matches_ignoring_punctuation("JOHOR BAHRU,JOHOR", "Johor Bahru, Johor")
+    assert not matches_ignoring_punctuation("GARDENIA (KL)", "GARDENIA (KI)")
+    assert not matches_ignoring_punctuation("ACME", None)
+    assert not matches_ignoring_punctuation("...", "-")  # nothing left to compare
 
 
 def test_the_bench_counts_a_missing_value_as_wrong() -> None:
