@@ -38,6 +38,8 @@ from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from classification import featurestore, fieldstore, queue, signals
+from classification.ml import features
+from classification.ml.versions import FORMAT_VERSION
 from classification.models import (
     Document,
     DocumentType,
@@ -115,6 +117,41 @@ def load_version(version: ModelVersion) -> LoadedModel | None:
     from classification.ml import artifact
 
     return artifact.load(artifact_file(version), version.artifact_sha256)
+
+
+# (version id, recorded SHA-256, file size, mtime) -> the artifact's problem, or None when intact.
+_intact: dict[tuple[int, str, int, int], str | None] = {}
+
+
+def artifact_problem(version: ModelVersion) -> str | None:
+    """What keeps the version's artifact from loading, found without loading it (no torch, so
+    a web process can ask): ``missing``, ``changed`` (its SHA-256 is not the recorded one) or
+    ``incompatible`` (trained on another artifact format or feature version than this code's,
+    as the version recorded them). None when intact. The file is hashed once per process and
+    again only when its size or time changes."""
+    if not version.artifact_path or not version.artifact_sha256:
+        return "missing"
+    recorded = version.metrics or {}
+    if (
+        recorded.get("format_version", FORMAT_VERSION) != FORMAT_VERSION
+        or recorded.get("feature_version", features.FEATURE_VERSION) != features.FEATURE_VERSION
+    ):
+        return "incompatible"
+    path = artifact_file(version)
+    try:
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    key = (version.pk, version.artifact_sha256, stat.st_size, stat.st_mtime_ns)
+    if key not in _intact:
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return "missing"
+        if len(_intact) > 100:
+            _intact.clear()
+        _intact[key] = None if digest == version.artifact_sha256 else "changed"
+    return _intact[key]
 
 
 def _forget_cached_model() -> None:
@@ -712,7 +749,14 @@ def _record_training(
         **result.counts,
         "validation_documents": [label.document_id for label in data.validation_labels],
     }
-    version.metrics = {**result.metrics, "classes": list(result.classes), "rounds": result.rounds}
+    version.metrics = {
+        **result.metrics,
+        "classes": list(result.classes),
+        "rounds": result.rounds,
+        # What the artifact was written as: the health check compares without loading it.
+        "format_version": FORMAT_VERSION,
+        "feature_version": features.FEATURE_VERSION,
+    }
     version.duration_seconds = result.seconds
     version.save(
         update_fields=["artifact_path", "artifact_sha256", "counts", "metrics", "duration_seconds"]

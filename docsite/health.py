@@ -81,20 +81,19 @@ def check_worker() -> Check:
 
 
 def check_model() -> Check:
-    """The active version's artifact loads (from the process's cache after the first time).
+    """The active version's artifact is there, unchanged and of this code's format: what a
+    worker needs to load it. Checked without loading it (``learning.artifact_problem``: no
+    torch in a web process, and a hash only when the file changed).
 
     No active version at all is healthy: a new site has no model until people have labeled
     enough, and meanwhile every document goes to review by design. A version that is active
-    but whose artifact does not load is not: nothing is auto-accepted although it should be.
+    but whose artifact cannot load is not: nothing is auto-accepted although it should be.
     """
-    version = (
-        ModelVersion.objects.filter(state=ModelVersion.State.ACTIVE).values_list("pk", flat=True)
-    ).first()
+    version = ModelVersion.objects.filter(state=ModelVersion.State.ACTIVE).first()
     if version is None:
-        return {"ok": True, "version": None, "loaded": False, "detail": "no model yet"}
-    current = learning.active_model()
-    loaded = current is not None and current[0].pk == version
-    return {"ok": loaded, "version": version, "loaded": loaded}
+        return {"ok": True, "version": None, "artifact": None, "detail": "no model yet"}
+    problem = learning.artifact_problem(version)
+    return {"ok": problem is None, "version": version.pk, "artifact": problem or "intact"}
 
 
 CHECKS: dict[str, Callable[[], Check]] = {

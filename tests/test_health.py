@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from classification import learning
+from classification.ml import features, versions
 from classification.models import Document, ModelVersion, Page, WorkerHeartbeat
 from docsite import health
 from labeling.models import Task
@@ -27,10 +29,10 @@ TOKEN = "metrics-token-for-tests"
 
 
 @pytest.fixture(autouse=True)
-def _no_cached_model() -> Iterator[None]:
-    learning._forget_cached_model()
-    yield
-    learning._forget_cached_model()
+def _model_dir(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Artifacts in a folder of the test's own; nothing hashed by an earlier test is known."""
+    settings.DOCSITE_MODEL_DIR = tmp_path
+    monkeypatch.setattr(learning, "_intact", {})
 
 
 def _heartbeat(age_seconds: float = 2, status: str = "Idle", **fields: Any) -> WorkerHeartbeat:
@@ -48,14 +50,16 @@ def _heartbeat(age_seconds: float = 2, status: str = "Idle", **fields: Any) -> W
     return WorkerHeartbeat.objects.create(**values)
 
 
-def _active_version(monkeypatch: pytest.MonkeyPatch | None = None) -> ModelVersion:
-    """An active version; with monkeypatch, its artifact 'loads' (a stand-in model)."""
+def _active_version(artifact: bytes | None = b"model weights") -> ModelVersion:
+    """An active version whose artifact file holds ``artifact`` (none when None), under the
+    model folder the ``_model_dir`` fixture points at."""
     version = ModelVersion.objects.create(
-        state=ModelVersion.State.ACTIVE, artifact_path="v.pt", artifact_sha256="0" * 64
+        state=ModelVersion.State.ACTIVE,
+        artifact_path="v.pt",
+        artifact_sha256=hashlib.sha256(artifact or b"").hexdigest(),
     )
-    if monkeypatch is not None:
-        loaded = object()
-        monkeypatch.setattr(learning, "active_model", lambda: (version, loaded))
+    if artifact is not None:
+        (Path(django_settings.DOCSITE_MODEL_DIR) / "v.pt").write_bytes(artifact)
     return version
 
 
@@ -67,7 +71,7 @@ def _health(client: Client | None = None) -> tuple[int, dict[str, Any]]:
 
 def test_healthy_site_answers_200_without_login(monkeypatch: pytest.MonkeyPatch) -> None:
     _heartbeat(age_seconds=3)
-    version = _active_version(monkeypatch)
+    version = _active_version()
     code, body = _health()
     assert code == 200
     assert body["status"] == "ok"
@@ -78,7 +82,7 @@ def test_healthy_site_answers_200_without_login(monkeypatch: pytest.MonkeyPatch)
     assert checks["worker"]["ok"] is True
     assert 2 <= checks["worker"]["age_seconds"] <= 10
     assert checks["worker"]["last_seen"].startswith(str(timezone.now().year))
-    assert checks["model"] == {"ok": True, "version": version.pk, "loaded": True}
+    assert checks["model"] == {"ok": True, "version": version.pk, "artifact": "intact"}
 
 
 def test_healthz_is_not_cached_and_only_answers_reads() -> None:
@@ -138,7 +142,7 @@ def test_unreachable_redis_is_503_within_the_timeout(settings: Any) -> None:
 @pytest.mark.skipif(not reachable(6379), reason="Redis is not running on 127.0.0.1:6379")
 def test_reachable_redis_is_ok(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     _heartbeat()
-    _active_version(monkeypatch)
+    _active_version()
     settings.DOCSITE_BROKER = "redis"
     settings.Q_CLUSTER = {**django_settings.Q_CLUSTER, "redis": "redis://127.0.0.1:6379/0"}
     code, body = _health()
@@ -183,35 +187,62 @@ def test_no_model_yet_is_reported_but_healthy() -> None:
     assert body["checks"]["model"] == {
         "ok": True,
         "version": None,
-        "loaded": False,
+        "artifact": None,
         "detail": "no model yet",
     }
 
 
-def test_an_active_model_whose_artifact_does_not_load_is_503(settings: Any, tmp_path: Any) -> None:
-    """The real loader, on an artifact file that is not there."""
-    settings.DOCSITE_MODEL_DIR = tmp_path
+def test_an_active_model_whose_artifact_is_missing_changed_or_incompatible_is_503() -> None:
     _heartbeat()
-    version = _active_version()
+    version = _active_version(artifact=None)
     code, body = _health()
     assert code == 503
-    assert body["checks"]["model"] == {"ok": False, "version": version.pk, "loaded": False}
+    assert body["checks"]["model"] == {"ok": False, "version": version.pk, "artifact": "missing"}
 
+    (Path(django_settings.DOCSITE_MODEL_DIR) / "v.pt").write_bytes(b"tampered")
+    assert _health()[1]["checks"]["model"]["artifact"] == "changed"
 
-def test_the_model_check_uses_the_process_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The artifact is read once per process, not once per health request."""
-    _heartbeat()
+    version.delete()
     version = _active_version()
-    loads: list[int] = []
+    assert _health()[0] == 200
+    # Trained before this code's feature version changed: the workers would refuse it.
+    version.metrics = {"feature_version": features.FEATURE_VERSION - 1}
+    version.save(update_fields=["metrics"])
+    code, body = _health()
+    assert code == 503 and body["checks"]["model"]["artifact"] == "incompatible"
+    version.metrics = {"format_version": versions.FORMAT_VERSION + 1}
+    version.save(update_fields=["metrics"])
+    assert _health()[1]["checks"]["model"]["artifact"] == "incompatible"
 
-    def load(v: ModelVersion) -> object:
-        loads.append(v.pk)
-        return object()
 
-    monkeypatch.setattr(learning, "load_version", load)
+def test_the_model_check_loads_nothing_and_hashes_the_file_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No model (so no torch) in the web process, and the artifact hashed once per process
+    until the file changes."""
+    _heartbeat()
+    _active_version()
+
+    def no_loading(version: ModelVersion) -> None:
+        raise AssertionError("the health check loaded the model")
+
+    monkeypatch.setattr(learning, "load_version", no_loading)
+    path = Path(django_settings.DOCSITE_MODEL_DIR) / "v.pt"
+    reads: list[Path] = []
+    read_bytes = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        if self == path:
+            reads.append(self)
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
     assert _health()[0] == 200
     assert _health()[0] == 200
-    assert loads == [version.pk]
+    assert len(reads) == 1
+    path.write_bytes(b"model weights, retrained in place")
+    assert _health()[1]["checks"]["model"]["artifact"] == "changed"
+    assert len(reads) == 2
 
 
 # --- /metrics ----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from django.utils import timezone
 from PIL import Image
 
 from classification import learning, services, storage
-from classification.ml import artifact, features
+from classification.ml import artifact, features, versions
 from classification.ml import train as ml_train
 from classification.ml.model import ModelConfig
 from classification.models import (
@@ -248,6 +248,10 @@ def test_the_first_training_is_promoted_and_records_everything(
     current = learning.active_model()
     assert current is not None and current[0] == version
     assert current[1].classes == ["contract", "invoice", "receipt"]
+    # What the health check compares without loading the artifact.
+    assert learning.artifact_problem(version) is None
+    assert metrics["feature_version"] == features.FEATURE_VERSION
+    assert metrics["format_version"] == versions.FORMAT_VERSION
     # The pseudo-labels it used are stored, on the right documents: an easy pool gives
     # confident ones, and each is its document's real kind.
     pseudo = list(Label.objects.filter(provenance=Label.Provenance.PSEUDO))

@@ -29,10 +29,9 @@ from classification.ml import calibration
 from classification.ml.features import FEATURE_VERSION, PageFeatures
 from classification.ml.model import FusedClassifier, ModelConfig
 from classification.ml.train import TrainResult, predict
+from classification.ml.versions import FORMAT_VERSION
 
 log = logging.getLogger(__name__)
-
-FORMAT_VERSION = 1
 
 
 @dataclass
