@@ -27,23 +27,41 @@ LabelerScope = Callable[[User], Q]
 _labeler_scopes: list[LabelerScope] = []
 
 
-# fn(user, document) -> True when the user must not see what the document was labeled or
-# predicted as (a labeler holding a blind check of it).
-BlindRule = Callable[[User, Document], bool]
-_blind_rules: list[BlindRule] = []
+# fn(user) -> a Q on Document: the documents whose type, labels and predictions the user must
+# not see now (a labeler holding a blind check of them).
+BlindScope = Callable[[User], Q]
+_blind_scopes: list[BlindScope] = []
 
 
-def register_blind_rule(rule: BlindRule) -> None:
-    """Hide a document's type, labels and predictions from whoever ``rule`` says (idempotent)."""
-    if rule not in _blind_rules:
-        _blind_rules.append(rule)
+def register_blind_scope(scope: BlindScope) -> None:
+    """Hide the type, labels and predictions of the documents ``scope(user)`` selects from
+    that user (idempotent)."""
+    if scope not in _blind_scopes:
+        _blind_scopes.append(scope)
+
+
+def blind_documents(user: User) -> Q | None:
+    """The documents whose type, labels and predictions ``user`` must not see now, as a filter
+    for a queryset of documents; None when there can be none (an admin, or no rule)."""
+    if roles.has_role(user, roles.ADMIN) or not _blind_scopes:
+        return None
+    hidden = Q(pk__in=[])
+    for scope in _blind_scopes:
+        hidden |= scope(user)
+    return hidden
 
 
 def hides_labels(user: User, document: Document) -> bool:
     """Whether ``user`` must not see the document's type, labels and predictions now."""
-    if roles.has_role(user, roles.ADMIN):
-        return False
-    return any(rule(user, document) for rule in _blind_rules)
+    return bool(hidden_among(user, [document.pk]))
+
+
+def hidden_among(user: User, document_ids: list[int]) -> set[int]:
+    """Which of ``document_ids`` ``user`` must not see the type of, in one query."""
+    hidden = blind_documents(user)
+    if hidden is None or not document_ids:
+        return set()
+    return set(Document.objects.filter(hidden, pk__in=document_ids).values_list("pk", flat=True))
 
 
 def register_labeler_scope(scope: LabelerScope) -> None:

@@ -33,7 +33,6 @@ from django.utils import timezone
 
 from classification import access
 from classification.models import Document, FieldDefinition, FieldValue, Label
-from docsite import roles
 
 # Documents per chunk: one query for their labels and one for their field values each. At
 # 1,000 a chunk's ids fit in one IN (...) on SQLite and PostgreSQL and its rows in a few MB.
@@ -206,14 +205,11 @@ def _chunk_rows(chunk: Sequence[Document], viewer: access.User | None) -> list[E
 
 
 def _blind(chunk: Sequence[Document], viewer: access.User | None) -> set[int]:
-    """The documents whose type ``viewer`` may not see. Blind checks are held by labelers, so
-    only a labeler's export asks, and that costs a query per document: the rule is registered
-    by the labeling app as a per-document test (``access.register_blind_rule``)."""
-    if viewer is None or roles.has_role(viewer, roles.ADMIN):
+    """The documents of ``chunk`` whose type ``viewer`` may not see, in one query (the rule is
+    the labeling app's, ``access.register_blind_scope``)."""
+    if viewer is None:
         return set()
-    if not roles.has_role(viewer, roles.LABELER):
-        return set()
-    return {d.pk for d in chunk if access.hides_labels(viewer, d)}
+    return access.hidden_among(viewer, [d.pk for d in chunk])
 
 
 def _provenance(document: Document, provenances: set[str]) -> str:

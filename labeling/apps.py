@@ -18,8 +18,8 @@ class LabelingConfig(AppConfig):
 
         document_routed.connect(_routed, dispatch_uid="labeling.queue")
 
-        from classification.access import register_blind_rule, register_labeler_scope
-        from labeling.visibility import blind, labeler_scope
+        from classification.access import register_blind_scope, register_labeler_scope
+        from labeling.visibility import blind_scope, labeler_scope
 
         register_labeler_scope(labeler_scope)
-        register_blind_rule(blind)
+        register_blind_scope(blind_scope)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.db.models import Q
 
 from classification.access import User
-from classification.models import Document
 from labeling.models import Task
 
 
@@ -25,12 +24,12 @@ def labeler_scope(user: User) -> Q:
     return Q(pk__in=tasks.values("document_id"))
 
 
-def blind(user: User, document: Document) -> bool:
-    """A labeler holding a quality check or second opinion of the document must not see what
-    it was accepted or labeled as (registered in ``classification.access``)."""
-    return Task.objects.filter(
-        document=document,
+def blind_scope(user: User) -> Q:
+    """A labeler holding a quality check or second opinion of a document must not see what it
+    was accepted or labeled as (registered in ``classification.access``)."""
+    held = Task.objects.filter(
         state=Task.State.OPEN,
         claimed_by=user.pk,
         kind__in=(Task.Kind.QA, Task.Kind.OVERLAP),
-    ).exists()
+    )
+    return Q(pk__in=held.values("document_id"))

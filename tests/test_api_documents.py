@@ -286,6 +286,13 @@ def test_a_labeler_holding_a_blind_check_sees_no_type_over_the_api(
     assert client.get(LIST).json()["results"][0]["type"] is None
     # A type filter would tell what the check hides.
     assert _ids(client.get(LIST, {"type": "invoice"})) == []
+    # ... and it is left out before paging: a page of one holds an older invoice the second
+    # labeler labeled, not nothing.
+    older = _queued("older.png", None)
+    services.assign_type(older, DocumentType.objects.get(name="invoice"), second_labeler)
+    Document.objects.filter(pk=older.pk).update(created_at=labeled.created_at - timedelta(days=1))
+    page = client.get(LIST, {"type": "invoice", "page_size": 1}).json()
+    assert [row["id"] for row in page["results"]] == [older.pk] and page["next"] is None
     # The labeler who labeled it sees it all.
     assert api_client_for(labeler).get(_url(labeled.pk)).json()["type"] == "invoice"
 
