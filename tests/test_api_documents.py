@@ -291,7 +291,7 @@ def test_a_labeler_holding_a_blind_check_sees_no_type_over_the_api(
     older = _queued("older.png", None)
     services.assign_type(older, DocumentType.objects.get(name="invoice"), second_labeler)
     Document.objects.filter(pk=older.pk).update(created_at=labeled.created_at - timedelta(days=1))
-    page = client.get(LIST, {"type": "invoice", "page_size": 1}).json()
+    page = client.get(LIST, {"type": "invoice", "page_size": "1"}).json()
     assert [row["id"] for row in page["results"]] == [older.pk] and page["next"] is None
     # The labeler who labeled it sees it all.
     assert api_client_for(labeler).get(_url(labeled.pk)).json()["type"] == "invoice"
