@@ -604,15 +604,9 @@ def test_an_admin_promotes_a_rejected_version(
 # --- Triggers ---------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_enough_new_labels_queue_one_training(
-    test_types: dict[str, DocumentType],
-    labeler: User,
-    settings: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    settings.DOCSITE_RETRAIN_EVERY = 3
+@pytest.fixture
+def trainings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The triggers of the trainings started (none runs: each finds nothing changed)."""
     calls: list[str] = []
 
     def fake_train(trigger: str, user: Any = None, force: bool = False) -> Any:
@@ -620,6 +614,19 @@ def test_enough_new_labels_queue_one_training(
         return learning.TrainingOutcome("unchanged", "")
 
     monkeypatch.setattr(learning, "train_model", fake_train)
+    return calls
+
+
+@pytest.mark.django_db
+def test_enough_new_labels_queue_one_training(
+    test_types: dict[str, DocumentType],
+    labeler: User,
+    settings: Any,
+    trainings: list[str],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.DOCSITE_RETRAIN_EVERY = 3
+    calls = trainings
     seen = []
     for kind in ["invoice", "receipt", "contract", "invoice"]:
         with django_capture_on_commit_callbacks(execute=True):

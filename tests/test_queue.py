@@ -34,11 +34,11 @@ from labeling import agreement, priority, queue
 from labeling.models import Adjudication, Skip, Task
 from labeling.queue import QueueError
 from tests.postgres import fresh_database
-from tests.test_learning import make_document, test_types
+from tests.test_learning import make_document, test_types, trainings
 from tests.test_routing import FakeModel, fake
 
 # Fixtures from other modules: pytest finds them by name in this one.
-SHARED_FIXTURES = (fake, test_types)
+SHARED_FIXTURES = (fake, test_types, trainings)
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
@@ -583,17 +583,10 @@ def test_labels_given_in_the_workbench_count_toward_retraining(
     labeler: User,
     types: dict[str, DocumentType],
     settings: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    trainings: list[str],
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     settings.DOCSITE_RETRAIN_EVERY = 2
-    trainings: list[str] = []
-
-    def fake_train(trigger: str, user: Any = None, force: bool = False) -> Any:
-        trainings.append(trigger)
-        return learning.TrainingOutcome("unchanged", "")
-
-    monkeypatch.setattr(learning, "train_model", fake_train)
     for _ in range(2):
         review_task()
     seen = []
