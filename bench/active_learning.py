@@ -18,9 +18,8 @@ Simulates the labeling loop on a labeled folder whose labels are hidden until "a
    the pool (``diverse_margin`` is the review queue's rule: the margin score lowered by
    ``selection.DIVERSITY_WEIGHT`` times the highest cosine similarity, on the hashed-text
    vectors the queue uses, to the labeled documents and to those already chosen this round;
-   ``diversity`` ignores the model and keeps choosing
-   by k-center on the text vectors, the baseline that shows what uncertainty adds); retrain;
-   measure. Until ``--budget`` labels.
+   ``diversity`` ignores the model and keeps choosing by k-center on the text vectors, the
+   baseline that shows what uncertainty adds); retrain; measure. Until ``--budget`` labels.
 
 When ``--test`` is omitted or is ``--pool``, the pool is split by type with ``dataset.split``
 (30 % of each type to test) and ``--seed``, as ``bench.classify`` does. The pool is put in an

@@ -7,22 +7,22 @@ Two parts, so that Next stays fast with a hundred thousand documents waiting:
   the learning curve in ``bench.active_learning`` on real-dev, seeds 0 and 1): normalised
   entropy; ``margin`` / ``diverse_margin``: 1 minus the gap between the two likeliest types
   (the same here: the queue lowers near-copies under every score, see below);
-  ``least_confidence``:
-  1 minus the top probability; ``random``: a uniform draw from the content hash. Documents with
-  no probabilities (no model yet, nothing to classify) score ``UNKNOWN``, above any uncertainty.
-  Checks (QA) and second opinions score ``CHECK``, above that: they are few and their value
-  decays with waiting. A document the model was sure of but whose fields failed validation
-  scores at least ``FIELDS_FAILED``: its type teaches the model little, so its margin would
-  put it last, yet it waits only for a person to fix a field and holds up what comes after.
+  ``least_confidence``: 1 minus the top probability; ``random``: a uniform draw from the
+  content hash. Documents with no probabilities (no model yet, nothing to classify) score
+  ``UNKNOWN``, above any uncertainty. Checks (QA) and second opinions score ``CHECK``, above
+  that: they are few and their value decays with waiting. A document the model was sure of but
+  whose fields failed validation scores at least ``FIELDS_FAILED``: its type teaches the model
+  little, so its score would put it last, yet it waits only for a person to fix a field and
+  holds up what comes after.
 - ``rerank``: Next reads only the ``CANDIDATES`` free tasks with the highest stored priority
   and orders those. Every strategy but ``random`` lowers a candidate by its similarity to the
   documents served most recently and, in the cold start (when the priorities say nothing), to
   the human-labeled ones: ten near-identical documents in a row teach less than ten different
-  ones, and tire the labeler. With
-  ``DOCSITE_QUEUE_TYPE_QUOTA``, documents predicted as a type with fewer human labels than the
-  quota come first, so rare types get labels.
+  ones, and tire the labeler. With ``DOCSITE_QUEUE_TYPE_QUOTA``, documents predicted as a type
+  with fewer human labels than the quota come first, so rare types get labels (Next then also
+  reads the best free tasks of those types, wherever they wait).
 
-Similarity uses the hashed-text vectors of the first pages (``selection.text_vectors``), from
+Similarity uses the hashed-text vectors of the first pages (``selection.hashed_vectors``), from
 the feature cache only (a request never decodes a page or loads the encoder) and memoised per
 process; a document without cached features is simply not moved.
 """
