@@ -346,6 +346,16 @@ def test_the_address_skips_a_registration_line_and_runs_to_its_postcode() -> Non
     )
 
 
+def test_the_address_stops_at_a_bare_telephone_number() -> None:
+    rows = ["ACME SDN BHD", "NO 19-G, JALAN TASIK UTAMA 4,", "MEDAN NIAGA TASIK DAMAI,"]
+    assert _address([*rows, "016-5498845,", "GST No. :"]) == (
+        "NO 19-G, JALAN TASIK UTAMA 4, MEDAN NIAGA TASIK DAMAI,"
+    )
+    assert _address([*rows, "(03) 7845 9183"]) == (
+        "NO 19-G, JALAN TASIK UTAMA 4, MEDAN NIAGA TASIK DAMAI,"
+    )
+
+
 def test_the_address_begins_with_the_lines_above_it_that_end_in_a_comma() -> None:
     assert (
         _address(

@@ -651,11 +651,17 @@ _REGISTRATION_LINE = re.compile(
 )
 
 
+# A line that is only a telephone number ("016-5498845,", "03-7845 9183", "+603-2141 1234").
+_PHONE_LINE = re.compile(r"^\W*(?:\+?6?0\d{1,2}|\(0\d{1,2}\))[-\s]?\d{3,4}[-\s]?\d{3,5}\W*$")
+
+
 def _address_stop(text: str, place: bool) -> bool:
-    """A line no address goes through: a contact, registration or tax line, a date, an
-    amount (a street number ends in a comma, an amount does not), a heading."""
+    """A line no address goes through: a contact, registration or tax line, a bare telephone
+    number, a date, an amount (a street number ends in a comma, an amount does not), a
+    heading."""
     return bool(
         _CONTACT.search(text)
+        or _PHONE_LINE.match(text)
         or find_dates(text)
         or (find_amounts(text) and not (place and re.search(r",\s*$", text)))
         or _HEADINGS.match(text)
