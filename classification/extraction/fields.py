@@ -504,12 +504,6 @@ def _vendor_index(lines: list[Line], height: int) -> int | None:
 
 
 _OWNED_BY = re.compile(r"(?i)^.*?\b(?:own(?:ed)?|operated|managed|run)\s+by\s*:?\s*")
-# A line that is only a company registration number ("002458685-T", "(001610235-P)",
-# "0026930 74-K", "{Company No. 113825-)"): what a letterhead prints right under the name.
-_REGISTRATION_ONLY = re.compile(
-    r"(?i)^\W*(?:(?:c[o0][mn]pany|co)\.?\s*(?:reg\w*\.?\s*)?(?:no|number)\.?\s*:?\s*)?"
-    r"[A-Z]{0,2}\d[\dA-Z ]{4,}\s*[-\u2013]\s*\S{0,2}\W*$"
-)
 
 
 def _name_like(line: Line) -> bool:
@@ -546,7 +540,7 @@ def _name_block(lines: list[Line], i: int) -> list[Line] | None:
     ):
         end += 1
         seen |= set(lines[end].text.upper().split())
-    if end == i or end + 1 >= len(lines) or not _REGISTRATION_ONLY.match(lines[end + 1].text):
+    if end == i or end + 1 >= len(lines) or not _REGISTRATION_LINE.match(lines[end + 1].text):
         return None
     return lines[i : end + 1]
 
@@ -645,9 +639,12 @@ def _tidy(text: str) -> str:
     return " ".join(words)
 
 
-# A line that is only a registration number ("96585/7-A", "(NO. 193573-M )", "Co. 1234-X").
+# A line that is only a company registration number, misread as OCR will ("002458685-T",
+# "(001610235-P)", "96585/7-A", "0026930 74-K", "822737-¥", "{Company No. 113825-)"):
+# what a letterhead prints under the name, above the address.
 _REGISTRATION_LINE = re.compile(
-    r"(?i)^\W*(?:(?:co|company|reg|no|roc)\b\W*)*[A-Z]{0,3}\d[\d/]{3,}\d\s*-?\s*[A-Z]\W*$"
+    r"(?i)^\W*(?:(?:c[o0][mn]pany|co|reg\w*|no|number|roc)\b\.?\W*)*[A-Z]{0,3}\d"
+    r"(?:[\d/]{3,}\d\s*-?\s*[A-Z]|[\dA-Z ]{4,}\s*[-\u2013]\s*\S{0,2})\W*$"
 )
 
 
