@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -76,27 +77,61 @@ def number_words(page: Page, compute: bool = False) -> list[ppocr.OcrWord] | Non
     stored = storage.exists(path)
     if not stored and not compute:
         return None
+    stamp = _file_stamp(page.image_path)
+    reading: dict[str, Any] | None = None
+    if stored:
+        try:
+            reading = dict(json.loads(storage.read(path)))
+            if stamp is not None and reading.get("image_stamp") == stamp:
+                # The very file the reading was made from: no need to read and hash it.
+                return list(reading["words"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            log.warning("page=%s unreadable %s, read again", page.pk, path)
+            reading = None
     try:
         image_bytes = storage.read(page.image_path)
     except (OSError, ValueError):
         return None
     digest = hashlib.sha256(image_bytes).hexdigest()
-    if stored:
+    if reading is not None and reading.get("image_sha256") == digest:
         try:
-            reading = json.loads(storage.read(path))
-            if reading.get("image_sha256") == digest:
-                return list(reading["words"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            log.warning("page=%s unreadable %s, read again", page.pk, path)
+            words = list(reading["words"])
+        except (KeyError, TypeError):
+            words = None
+        if words is not None:
+            if compute:  # the same image in a new file (restored, copied): note its stamp
+                _store_reading(path, digest, stamp, words)
+            return words
     if not compute:
         return None
     with Image.open(io.BytesIO(image_bytes)) as image:
         words = ppocr.recognise(image)
     if words is None:
         return None
-    payload = {"version": ppocr.VERSION, "image_sha256": digest, "words": words}
-    storage.write_atomic(path, json.dumps(payload).encode())
+    _store_reading(path, digest, stamp, words)
     return words
+
+
+def _file_stamp(relative: str) -> list[int] | None:
+    """Size, modification time and inode of a stored file: a new file written over it (a page
+    processed again is written to a new file and renamed) has another."""
+    try:
+        info = storage.absolute(relative).stat()
+    except (OSError, ValueError):
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ino]
+
+
+def _store_reading(
+    path: str, digest: str, stamp: list[int] | None, words: list[ppocr.OcrWord]
+) -> None:
+    payload = {
+        "version": ppocr.VERSION,
+        "image_sha256": digest,
+        "image_stamp": stamp,
+        "words": words,
+    }
+    storage.write_atomic(path, json.dumps(payload).encode())
 
 
 def prepare(document_id: int, document_type: DocumentType) -> None:

@@ -221,6 +221,38 @@ def test_a_page_processed_again_is_read_again(monkeypatch: pytest.MonkeyPatch) -
     assert len(calls) == 2
 
 
+def test_a_stored_reading_of_the_same_file_is_used_without_reading_the_image(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reading notes the image file's size, time and inode: while they are the same, a
+    page view or a label does not read and hash the page image again."""
+    _counting_engine(monkeypatch)
+    scanned = _stored_page(page([(10, 20, "x")]))
+    words = fieldstore.number_words(scanned, compute=True)
+    reads: list[str] = []
+    read = storage.read
+
+    def counting(relative: str) -> bytes:
+        reads.append(relative)
+        return read(relative)
+
+    monkeypatch.setattr(storage, "read", counting)
+    assert fieldstore.number_words(scanned) == words
+    assert fieldstore.number_words(scanned, compute=True) == words
+    assert scanned.image_path not in reads
+    # A reading stored before stamps (or of a copied file) is checked by its hash, and
+    # stamped when the caller may write.
+    sidecar = f"pages/ab/abcd/page-0001.ppocr-v{ppocr.VERSION}.json"
+    reading = json.loads(read(sidecar))
+    storage.write_atomic(sidecar, json.dumps({**reading, "image_stamp": None}).encode())
+    assert fieldstore.number_words(scanned) == words
+    assert reads.count(scanned.image_path) == 1
+    assert fieldstore.number_words(scanned, compute=True) == words
+    assert json.loads(read(sidecar))["image_stamp"] == reading["image_stamp"]
+    assert fieldstore.number_words(scanned) == words
+    assert reads.count(scanned.image_path) == 2
+
+
 def test_a_text_layer_page_or_a_switched_off_engine_is_not_read(
     monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
