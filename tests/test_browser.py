@@ -423,6 +423,10 @@ def test_label_three_documents_with_the_keyboard_on_the_workbench(
             page.locator('.wb-page.current rect.word[data-text="Ltd"]').click(modifiers=["Shift"])
             expect(vendor).to_have_value("ACME Ltd")
             expect(vendor).to_be_focused()
+            # The words the rules had read: their value still, and the note says so.
+            expect(page.locator(f"#{vendor.get_attribute('id')}-source")).to_contain_text(
+                "extracted"
+            )
             expect(page.locator(".wb-page.current rect.field-box")).to_have_attribute(
                 "visibility", "visible"
             )

@@ -229,7 +229,8 @@
     field.row.classList.add("picked-from-page");
     picked.set(input, before.concat(rects));
     showFieldBox(input);
-    noteSource(input, `picked by you on page ${number}`);
+    // The same words the rules read: still their value (it is stored as theirs).
+    noteSource(input, input.value === input.defaultValue ? null : `picked by you on page ${number}`);
     say(`${field.label}: ${input.value}`);
   }
 
