@@ -44,7 +44,9 @@ if str(REPO) not in sys.path:
 
 from bench.pipeline import percentile  # noqa: E402
 from bench.queue import (  # noqa: E402
+    DATABASES,
     _postgres_reachable,
+    database_names,
     postgres_database,
     run_module_worker,
     setup_django,
@@ -52,7 +54,6 @@ from bench.queue import (  # noqa: E402
 
 log = logging.getLogger("bench.dashboards")
 
-DATABASES = ("sqlite", "postgres")
 TARGET_MS = 1000.0
 DAYS = 60
 BATCH = 5000
@@ -806,10 +807,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.calls < 1 or args.documents < 100 or not 0 < args.labels * 2 <= args.documents:
         parser.error("need --calls >= 1, --documents >= 100, 0 < --labels <= documents / 2")
-    args.databases = [d.strip() for d in args.databases.split(",") if d.strip()]
-    unknown = set(args.databases) - set(DATABASES)
-    if unknown or not args.databases:
-        parser.error(f"--databases: choose from {', '.join(DATABASES)}")
+    args.databases = database_names(parser, args.databases)
     return args
 
 

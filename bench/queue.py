@@ -289,11 +289,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.calls < 1 or args.documents < args.calls + WARMUP:
         parser.error(f"need --calls >= 1 and --documents >= calls + {WARMUP}")
-    args.databases = [d.strip() for d in args.databases.split(",") if d.strip()]
-    unknown = set(args.databases) - set(DATABASES)
-    if unknown or not args.databases:
-        parser.error(f"--databases: choose from {', '.join(DATABASES)}")
+    args.databases = database_names(parser, args.databases)
     return args
+
+
+def database_names(parser: argparse.ArgumentParser, value: str) -> list[str]:
+    """``--databases``: a comma-separated choice among DATABASES (an error otherwise)."""
+    names = [d.strip() for d in value.split(",") if d.strip()]
+    if not names or set(names) - set(DATABASES):
+        parser.error(f"--databases: choose from {', '.join(DATABASES)}")
+    return names
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
