@@ -261,7 +261,7 @@ def test_buttons_follow_a_promotion_while_the_page_is_cached(
     settings: Any,
 ) -> None:
     """The built page is cached; a promotion empties that cache (its model event is part of
-    the key), and the versions table and its buttons are read when drawn anyway."""
+    the key), so the versions table and its buttons follow at once."""
     settings.DOCSITE_DASHBOARD_CACHE_SECONDS = 60
     cache.clear()
     try:

@@ -97,24 +97,6 @@ class Current:
     truncated: bool
 
 
-@dataclass(frozen=True)
-class Controls:
-    """What the partial's buttons act on, read when the page is drawn, not when it is built:
-    the built page is cached for a few seconds, and after a promotion the redirect back here
-    must not still offer to promote the version that is now active."""
-
-    filters: Filters
-
-    def current(self) -> Current:
-        versions, truncated = _versions_in_range(self.filters)
-        active = ModelVersion.objects.filter(state=ModelVersion.State.ACTIVE).first()
-        return Current(
-            active=_row(active) if active else None,
-            rows=[_row(v) for v in versions[::-1]],
-            truncated=truncated,
-        )
-
-
 def _versions_chart(rows: list[VersionRow], active_id: int | None, filters: Filters) -> Chart:
     series = [
         Series("Macro-F1", [r.macro_f1 for r in rows]),
@@ -250,7 +232,7 @@ def _tiles(active: VersionRow | None, in_range: int) -> list[tuple[str, str, str
 
 
 def build(filters: Filters) -> Page:
-    versions, _ = _versions_in_range(filters)
+    versions, truncated = _versions_in_range(filters)
     active_version = ModelVersion.objects.filter(state=ModelVersion.State.ACTIVE).first()
     active = _row(active_version) if active_version else None
     rows = [_row(v) for v in versions]
@@ -283,7 +265,9 @@ def build(filters: Filters) -> Page:
         ],
         tiles=_tiles(active, len(rows)),
         extra={
-            "controls": Controls(filters),
+            # The buttons act on these: a promotion, rollback or training adds a model event,
+            # which is part of the cached page's key, so they are never a state behind.
+            "current": Current(active=active, rows=rows[::-1], truncated=truncated),
             "confusion": confusion,
             "confusion_labels": confusion_labels,
             "confusion_version": active_version.pk if active_version else None,
