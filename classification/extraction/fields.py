@@ -549,13 +549,13 @@ def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
     i = _vendor_index(lines, height)
     if i is None:
         return None
-    line = _trim_registration(lines[i])
     block = _name_block(lines, i)
     if block is not None:
         text = _fix_company_suffix(_tidy(_OWNED_BY.sub("", " ".join(b.text for b in block))))
         conf = confidence(0.35, 0.25 * bool(_COMPANY.search(text)), 0.1 * (i < 3))
         box = union_box(w for b in block for w in b.words)
         return Extracted(text.rstrip(",;:"), " ".join(b.text for b in block), box, conf)
+    line = _trim_registration(lines[i])
     chosen = [line]
     text = line.text
     prev = lines[i - 1] if i > 0 else None
