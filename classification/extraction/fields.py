@@ -775,7 +775,7 @@ def _rows(words: Sequence[Mapping[str, Any]]) -> list[Line]:
 
 def _spaced(text: str) -> str:
     """PP-OCR's text in Tesseract's alphabet, a space after each comma as most receipts print
-    it (PP-OCR runs words together: "LOT 11995,BATU 2,JALAN")."""
+    it (PP-OCR's v4 recogniser ran words together: "LOT 11995,BATU 2,JALAN")."""
     return re.sub(r",(?=\w)", ", ", unicodedata.normalize("NFKC", text))
 
 
@@ -800,11 +800,12 @@ def extract_fields(
     """The fields a rule finds on one page; a field without a candidate is absent.
 
     ``number_words``: a second reading of the same page (PP-OCR, ``classification.ppocr``),
-    boxes in the same pixels, that reads digits better but runs words together. When given
+    boxes in the same pixels, that reads characters better than Tesseract. When given
     and not empty, the date and money rules (dates, total, tax, the total's currency) read its
     lines instead of ``words``; the vendor and address rules read ``words`` with PP-OCR's
-    characters where the two readings of a line agree (``merge.merge_readings``), or PP-OCR's
-    lines alone where Tesseract read almost nothing of the page; identifiers keep ``words``.
+    characters where the two readings of a line agree and PP-OCR's words where they disagree
+    and PP-OCR is sure (``merge.merge_readings``), or PP-OCR's lines alone where Tesseract
+    read almost nothing of the page; identifiers keep ``words``.
 
     ``width`` is kept for layouts that look left and right; the rules use ``height``.
     """
