@@ -69,6 +69,10 @@ def ppocr(rows: list[tuple[int, str]], height: int = 20, left: int = 42) -> list
         ("43300 SERI", "433o0SERI", ["43300", "SERI"]),
         # A capital PP-OCR reads inside a lower-case word stays Tesseract's small letter.
         ("Taste Of The World", "TasteOfTheWorId", ["Taste", "Of", "The", "World"]),
+        # An accent PP-OCR puts on a letter Tesseract read bare goes; one Tesseract read stays.
+        ("Alaf Restaurants", "Alaf Restäurants", ["Alaf", "Restaurants"]),
+        ("HARDWARE TRADING", "HARDWÀRE TRADING", ["HARDWARE", "TRADING"]),
+        ("Café Sdn", "Café Sdn", ["Café", "Sdn"]),
         # PP-OCR's own space inside a word Tesseract ran together stays.
         ("81100 JOHOR BAHRUJOHOR", "81100JOHOR BAHRU JOHOR", ["81100", "JOHOR", "BAHRU JOHOR"]),
         # Readings too different: None, Tesseract's words stay.

@@ -54,8 +54,11 @@ def _clean(text: str) -> str:
 def _pick(t: str, p: str, p_before: str, p_after: str) -> str:
     """One character the readings disagree on: PP-OCR's, except a digit it reads inside a
     word of letters where Tesseract read a letter ("L0T", "Leve1"), a letter it reads among
-    digits where Tesseract read a digit ("433o0", "2o"), and a capital it reads inside a
-    lower-case word where Tesseract read a small letter ("WorId")."""
+    digits where Tesseract read a digit ("433o0", "2o"), a capital it reads inside a
+    lower-case word where Tesseract read a small letter ("WorId"), and an accent on a letter
+    Tesseract read bare ("Restäurants": the v6 recogniser reads many alphabets)."""
+    if unicodedata.normalize("NFKD", p)[0] == t:
+        return t
     if p.isdigit() and t.isalpha() and (p_before.isalpha() or p_after.isalpha()):
         return t
     if p.isalpha() and t.isdigit() and (p_before.isdigit() or p_after.isdigit()):
