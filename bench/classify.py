@@ -124,7 +124,10 @@ def run_model(
     model_config: ModelConfig,
     train_config: TrainConfig,
     ssl: bool,
+    pool_test: bool = False,
 ) -> dict[str, Any]:
+    """Train as the product does on ``labeled`` (with pseudo-labels of ``unlabeled``, and of
+    the test pages too with ``pool_test``, when ``ssl``) and evaluate on the test pages."""
     index = {name: i for i, name in enumerate(classes)}
     names = [train_items[i].label for i in labeled]
     held = holdout_mask(names)
@@ -142,7 +145,11 @@ def run_model(
         classes,
         [train_feats[i] for i in val_rows],
         [index[train_items[i].label] for i in val_rows],
-        unlabeled=[train_feats[i] for i in unlabeled] if ssl else [],
+        unlabeled=(
+            [train_feats[i] for i in unlabeled] + (list(test_feats) if pool_test else [])
+            if ssl
+            else []
+        ),
         model_config=model_config,
         config=config,
     )
@@ -294,6 +301,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--test-share", type=float, default=0.3)
     parser.add_argument("--no-ssl", action="store_true", help="supervised only, no comparison")
+    parser.add_argument(
+        "--pool-test",
+        action="store_true",
+        help="the test documents join the unlabeled pool too (their types unseen), as uploads "
+        "awaiting classification do in the product, which pseudo-labels every unlabeled "
+        "document and then scores the same documents",
+    )
     add_branch_arguments(parser)
     parser.add_argument(
         "--fixmatch",
@@ -418,6 +432,7 @@ def run(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         model_config,
         train_config,
         ssl=not args.no_ssl,
+        pool_test=args.pool_test,
     )
     result = product.pop("_model")
     probs, raw = product.pop("_probs"), product.pop("_raw")
@@ -428,6 +443,7 @@ def run(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         "n_labeled": len(labeled),
         "n_unlabeled": len(unlabeled),
         "n_test": len(test_items),
+        "pool_test": args.pool_test,
         "n_classes": len(classes),
         "labels_per_class": args.labels_per_class,
         "seed": args.seed,
@@ -441,7 +457,7 @@ def run(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         "fixmatch": train_config.fixmatch and not args.no_ssl,
         "refit": train_config.refit,
     }
-    if not args.no_ssl and unlabeled:
+    if not args.no_ssl and (unlabeled or args.pool_test):
         supervised = run_model(
             train_feats,
             train_items,
