@@ -32,23 +32,15 @@ class Line:
 
 def union_box(words: Iterable[Mapping[str, Any]]) -> Box | None:
     """The smallest box holding every word's box (None for no words)."""
-    boxes = [
-        (
-            int(w["left"]),
-            int(w["top"]),
-            int(w["left"]) + int(w["width"]),
-            int(w["top"]) + int(w["height"]),
-        )
-        for w in words
-    ]
-    if not boxes:
-        return None
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
+    box: Box | None = None
+    for w in words:
+        left, top = int(w["left"]), int(w["top"])
+        right, bottom = left + int(w["width"]), top + int(w["height"])
+        if box is None:
+            box = (left, top, right, bottom)
+        else:
+            box = (min(box[0], left), min(box[1], top), max(box[2], right), max(box[3], bottom))
+    return box
 
 
 def join_words(words: Sequence[Mapping[str, Any]]) -> tuple[str, list[tuple[int, int]]]:

@@ -87,6 +87,9 @@ def merge_line(line: Sequence[Word], other: str, min_ratio: float = MIN_RATIO) -
         else:
             seen += 1
     matcher = SequenceMatcher(None, t, p, autojunk=False)
+    # The quick bounds first: most lines that disagree fail them without an alignment.
+    if matcher.real_quick_ratio() < min_ratio or matcher.quick_ratio() < min_ratio:
+        return None
     if matcher.ratio() < min_ratio:
         return None
     chars: list[tuple[int, int, str]] = []  # (word, index in p, character)
