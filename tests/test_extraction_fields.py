@@ -175,6 +175,23 @@ def test_cash_less_change_picks_the_total_among_rivals() -> None:
     assert found["total"].value == "30.90"
 
 
+def test_the_total_after_the_rounding_adjustment_beats_the_total_before_it() -> None:
+    rows = [
+        (30, 34, "KEDAI MAJU JAYA"),
+        (100, 20, "Total (Excluding GST): 21.30"),
+        (125, 20, "Total (Inclusive of GST): 23.26"),
+        (150, 20, "Rounding Adj: -0.01"),
+        (175, 20, "TOTAL: 23.25"),
+    ]
+    found = extract_fields(page(rows), 600, 800, RECEIPT_FIELDS)
+    assert found["total"].value == "23.25"
+    # With no adjustment printed, the total that includes the tax stays the answer.
+    found = extract_fields(
+        page([r for r in rows if "Rounding" not in r[2]]), 600, 800, RECEIPT_FIELDS
+    )
+    assert found["total"].value == "23.26"
+
+
 def test_a_vendor_name_wrapped_onto_two_lines_is_joined_and_its_suffix_repaired() -> None:
     rows = [
         (30, 34, "AIK HUAT HARDWARE (SETIA"),
