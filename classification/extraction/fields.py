@@ -277,14 +277,14 @@ def _extract_total(
     # A candidate that is another one plus the page's rounding adjustment is the rounded total
     # ("Total incl. GST 23.26", "Rounding Adj -0.01", "TOTAL 23.25"): what is paid. Weighed as
     # a subtotal + tax sum is; on real-dev's receipts 1.0 and 2.5 each lose one of 1.5's.
-    rounded = {a.money.amount + r for _, a, _ in candidates for r in roundings if r}
+    after_rounding = {a.money.amount + r for _, a, _ in candidates for r in roundings if r}
     scored = [
         (
             (
                 key[0]
                 + 1.5 * (a.money.amount in sums)
                 + 2.5 * (a.money.amount in paid)
-                + 1.5 * (a.money.amount in rounded)
+                + 1.5 * (a.money.amount in after_rounding)
                 + 0.6 * min(seen[a.money.amount] - 1, 2),
                 *key[1:],
             ),
