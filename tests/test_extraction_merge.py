@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from classification.extraction.fields import extract_fields
+from classification.extraction.lines import group_lines
 from classification.extraction.merge import join_close_words, merge_line, merge_readings
 from classification.ppocr import split_lines
 
@@ -107,6 +108,8 @@ def test_merge_readings_keeps_boxes_and_uncovered_lines() -> None:
             k: v for k, v in after.items() if k not in ("text", "conf")
         }
     assert [w["conf"] for w in merged] == [93.0] * 7 + [60.0] * 2
+    # The caller's own grouping of the same words gives the same merge.
+    assert merge_readings(words, numbers, grouped=group_lines(words)) == merged
 
 
 def test_where_the_readings_disagree_a_confident_ppocr_line_replaces_tesseracts() -> None:

@@ -785,14 +785,17 @@ def _spaced(text: str) -> str:
 
 
 def _name_lines(
-    words: Sequence[Mapping[str, Any]], number_words: Sequence[Mapping[str, Any]]
+    words: Sequence[Mapping[str, Any]],
+    number_words: Sequence[Mapping[str, Any]],
+    lines: Sequence[Line] | None = None,
 ) -> list[Line]:
     """The lines the vendor and address rules read: Tesseract's with PP-OCR's characters
     (``merge_readings``), or PP-OCR's alone where Tesseract read under half as many words as
-    PP-OCR (which reads fewer, longer pieces): Tesseract failed on the page (faint, skewed)."""
+    PP-OCR (which reads fewer, longer pieces): Tesseract failed on the page (faint, skewed).
+    ``lines``: ``words`` already grouped, so they are not grouped twice."""
     if len(words) < 0.5 * len(number_words):
         return _rows([{**w, "text": _spaced(str(w["text"]))} for w in number_words])
-    return group_lines(merge_readings(words, number_words))
+    return group_lines(merge_readings(words, number_words, grouped=lines))
 
 
 def extract_fields(
@@ -828,7 +831,7 @@ def extract_fields(
     @functools.cache
     def names() -> list[Line]:
         """The lines the vendor and address rules read, merged only when one is wanted."""
-        return _name_lines(words, number_words) if number_words else lines
+        return _name_lines(words, number_words, lines) if number_words else lines
 
     def by_label(name: str, kind: str) -> Extracted | None:
         found = labeled.extract(lines, name, kind)

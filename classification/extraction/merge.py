@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from difflib import SequenceMatcher
 from typing import Any
 
-from classification.extraction.lines import group_lines
+from classification.extraction.lines import Line, group_lines
 
 Word = Mapping[str, Any]
 
@@ -137,13 +137,19 @@ CONFIDENT = 80.0
 
 
 def merge_readings(
-    words: Sequence[Word], number_words: Sequence[Word], min_ratio: float = MIN_RATIO
+    words: Sequence[Word],
+    number_words: Sequence[Word],
+    min_ratio: float = MIN_RATIO,
+    grouped: Sequence[Line] | None = None,
 ) -> list[dict[str, Any]]:
     """``words`` (Tesseract's) with the text of each line re-read from ``number_words``
     (PP-OCR's, same pixels) where the two readings of the line agree by ``min_ratio`` or more;
     boxes, line ids and the other keys stay Tesseract's. A word PP-OCR has no characters for
-    is dropped; the lines PP-OCR's do not cover are kept as read."""
-    grouped = group_lines(words)
+    is dropped; the lines PP-OCR's do not cover are kept as read. ``grouped``: ``words``
+    already grouped by ``group_lines``, when the caller has them (grouping is most of the
+    cost of extracting a receipt)."""
+    if grouped is None:
+        grouped = group_lines(words)
     if not grouped or not number_words:
         return [dict(w) for w in words]
     lines = [line.words for line in grouped]
