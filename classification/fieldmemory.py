@@ -20,6 +20,7 @@ from django.db.models import F
 
 from classification.extraction import memory
 from classification.extraction.fields import Extracted
+from classification.extraction.lines import group_lines
 from classification.models import Document, FieldDefinition, FieldMemory, Label, Page
 
 log = logging.getLogger(__name__)
@@ -163,12 +164,13 @@ def recall(
         if not chosen:
             continue
         rows = FieldMemory.objects.filter(field_id__in=chosen, fingerprint__in=set(chosen.values()))
+        lines = group_lines(page.ocr_words)  # once for the page, not per memory row
         for row in rows:
             if chosen.get(row.field_id) != row.fingerprint:
                 continue
             definition = by_id[row.field_id]
             value = memory.apply(
-                page.ocr_words, page.width, page.height, row.anchor, definition.kind
+                page.ocr_words, page.width, page.height, row.anchor, definition.kind, lines
             )
             if value is not None:
                 found[definition.name] = (page.number, _learned(value, row.pk))

@@ -10,6 +10,7 @@ import pytest
 
 from classification import fieldmemory, fieldstore, services
 from classification.extraction import memory
+from classification.extraction.lines import group_lines
 from classification.models import DocumentType, FieldDefinition, FieldMemory, FieldValue, Page
 from labeling import queue
 from tests.workbench_documents import review_task, waiting_document
@@ -148,6 +149,8 @@ def test_a_learned_total_is_found_again_in_a_longer_receipt_of_the_layout() -> N
     assert found is not None
     assert (found.value, found.source) == ("17.60", "learned")
     assert found.confidence >= memory.TRUSTED
+    # The page's lines grouped once by the caller (several anchors, one page) read the same.
+    assert memory.apply(later, WIDTH, HEIGHT, anchor, "money", group_lines(later)) == found
     assert found.bbox is not None and found.bbox[0] > 600  # the right-hand column
 
 

@@ -699,13 +699,19 @@ def _text_value(anchor: Mapping[str, Any], text: str) -> str:
 
 
 def apply(
-    words: Sequence[Word], width: int, height: int, anchor: Mapping[str, Any], kind: str
+    words: Sequence[Word],
+    width: int,
+    height: int,
+    anchor: Mapping[str, Any],
+    kind: str,
+    lines: Sequence[Line] | None = None,
 ) -> Extracted | None:
     """The field on this page by what ``learn`` (or ``merge``) stored, or None when neither
-    the label nor the place gives a value of ``kind``."""
+    the label nor the place gives a value of ``kind``. ``lines``: ``group_lines(words)``, when
+    the caller applies several anchors to one page and has grouped its words once."""
     if anchor.get("v") != ANCHOR_VERSION:
         return None
-    page = _Page(group_lines(words), width, height)
+    page = _Page(list(lines) if lines is not None else group_lines(words), width, height)
     if not page.lines:
         return None
     variants = [anchor, *anchor.get("alternatives", [])]
@@ -746,9 +752,10 @@ def apply_all(
 ) -> dict[str, Extracted]:
     """``apply`` for each field ``(name, kind)`` that has an anchor; the fields found."""
     out = {}
+    lines = group_lines(words)
     for name, kind in fields:
         if name in anchors:
-            found = apply(words, width, height, anchors[name], str(kind))
+            found = apply(words, width, height, anchors[name], str(kind), lines)
             if found is not None:
                 out[name] = found
     return out
