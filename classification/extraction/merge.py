@@ -146,8 +146,7 @@ def merge_readings(
     (PP-OCR's, same pixels) where the two readings of the line agree by ``min_ratio`` or more;
     boxes, line ids and the other keys stay Tesseract's. A word PP-OCR has no characters for
     is dropped; the lines PP-OCR's do not cover are kept as read. ``grouped``: ``words``
-    already grouped by ``group_lines``, when the caller has them (grouping is most of the
-    cost of extracting a receipt)."""
+    already grouped by ``group_lines``, when the caller has them (``extract_fields`` does)."""
     if grouped is None:
         grouped = group_lines(words)
     if not grouped or not number_words:
