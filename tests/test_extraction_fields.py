@@ -393,6 +393,55 @@ def test_a_bar_between_the_words_of_an_address_goes() -> None:
     ) == ("NO.22 JALAN PUTERI 2/4 BANDAR PUTERI 47100 PUCHONG")
 
 
+def test_a_one_read_as_a_letter_among_the_digits_of_an_address_is_a_one() -> None:
+    assert _address(
+        ["ACME SDN BHD", "LOT i851-A & 1851-B, JALAN KPB 6,", "4730i PETALING JAYA"]
+    ) == ("LOT 1851-A & 1851-B, JALAN KPB 6, 47301 PETALING JAYA")
+    # Fewer than three digits: a word ("Jl1", "U1l") is left as read.
+    assert _address(["ACME SDN BHD", "NO 1l, JALAN U1l", "40150 SHAH ALAM"]) == (
+        "NO 1l, JALAN U1l 40150 SHAH ALAM"
+    )
+
+
+def test_a_floors_ordinal_misread_as_a_letter_is_a_number() -> None:
+    rows = ["AEON CO. (M) BHD", "SRD FLR, AEON TAMAN MALURI SC", "JLN JEJAKA, 55100 KUALA LUMPUR"]
+    assert _address(rows) == "3RD FLR, AEON TAMAN MALURI SC JLN JEJAKA, 55100 KUALA LUMPUR"
+    rows = ["ACME SDN BHD", "lST FLOOR, WISMA ACME", "50450 KUALA LUMPUR"]
+    assert _address(rows) == "1ST FLOOR, WISMA ACME 50450 KUALA LUMPUR"
+    # Not before a floor: "SRD" stays.
+    assert _address(["ACME SDN BHD", "LOT 5, JALAN SRD 2", "50450 KUALA LUMPUR"]) == (
+        "LOT 5, JALAN SRD 2 50450 KUALA LUMPUR"
+    )
+
+
+def test_the_label_before_an_address_goes() -> None:
+    rows = ["HAI-O RAYA BHD", "HQ ADD: LOT 11995, BATU 2, JALAN KAPAR", "41400 KLANG, SELANGOR"]
+    assert _address(rows) == "LOT 11995, BATU 2, JALAN KAPAR 41400 KLANG, SELANGOR"
+    rows = ["ACME SDN BHD", "Address : No 3, Jalan Mawar", "81100 Johor Bahru"]
+    assert _address(rows) == "No 3, Jalan Mawar 81100 Johor Bahru"
+
+
+def test_the_address_stops_at_a_document_number() -> None:
+    rows = [
+        "DE MAXIMUM THAI EXPRESS SDN BHD",
+        "Lot PTD 182908, Jalan Danga,",
+        "Taman Nusa Bestari, 81300",
+        "TAX INVOICE NO [ 8 ]",
+    ]
+    assert _address(rows) == "Lot PTD 182908, Jalan Danga, Taman Nusa Bestari, 81300"
+
+
+def test_marks_read_between_the_words_of_an_address_go() -> None:
+    rows = ["ACME SDN BHD", "LOT 6, JALAN BATAI, DAMANSARA HEIGHTS :", "50490, KUALA LUMPUR"]
+    assert _address(rows) == "LOT 6, JALAN BATAI, DAMANSARA HEIGHTS 50490, KUALA LUMPUR"
+    rows = ["ACME SDN BHD", "LOT R1, LEBUHRAYA UTARA SELATAN.,", "84600 PAGOH, JOHOR.."]
+    assert _address(rows) == "LOT R1, LEBUHRAYA UTARA SELATAN, 84600 PAGOH, JOHOR."
+    # An ampersand between numbers stays.
+    assert _address(["ACME SDN BHD", "NO 2 & 4, JALAN BAYU 4,", "81750 MASAI, JOHOR"]) == (
+        "NO 2 & 4, JALAN BAYU 4, 81750 MASAI, JOHOR"
+    )
+
+
 def test_a_letter_o_among_the_digits_of_an_address_is_a_zero() -> None:
     assert _address(["ACME SDN BHD", "LOT 3, JALAN PELABUR 23/1,", "403oo SHAH ALAM."]) == (
         "LOT 3, JALAN PELABUR 23/1, 40300 SHAH ALAM."

@@ -657,12 +657,19 @@ _REGISTRATION_LINE = re.compile(
 _PHONE_LINE = re.compile(r"^\W*(?:\+?6?0\d{1,2}|\(0\d{1,2}\))[-\s]?\d{3,4}[-\s]?\d{3,5}\W*$")
 
 
+# A document number's label ("TAX INVOICE NO [ 8 ]", "Receipt #:", "Bill No.").
+_DOCUMENT_NUMBER = re.compile(
+    r"(?i)\b(?:invoice|inv|receipt|bill|slip|order|trans\w*)\s*(?:no\b|#|number\b)"
+)
+
+
 def _address_stop(text: str, place: bool) -> bool:
     """A line no address goes through: a contact, registration or tax line, a bare telephone
     number, a date, an amount (a street number ends in a comma, an amount does not), a
-    heading."""
+    heading, a document number."""
     return bool(
         _CONTACT.search(text)
+        or _DOCUMENT_NUMBER.search(text)
         or _PHONE_LINE.match(text)
         or find_dates(text)
         or (find_amounts(text) and not (place and re.search(r",\s*$", text)))
@@ -710,6 +717,31 @@ def _address_lines(lines: list[Line], start: int) -> list[Line]:
     return chosen
 
 
+_ONES = str.maketrans("iIl", "111")
+# A run of four characters or more, digits but for a one read as "i", "I" or "l" ("i851",
+# "4730i"); three digits at least, so that a word ("Jl1", "U1l") is left alone.
+_DIGITS_WITH_ONES = re.compile(r"\b(?=(?:[iIl]*\d){3})(?=\d*[iIl])[\diIl]{4,}\b")
+# A floor's ordinal misread: "SRD FLR", "5RD FLOOR" (3RD), "lST LEVEL" (1ST).
+_ORDINAL = re.compile(r"(?i)\b(?:([S5])(RD)|([IlL])(ST))(?=\s+(?:flr|floor|fl|level|lvl)\b)")
+# What a letterhead prints before its address: "HQ ADD:", "Address :", "Alamat:".
+_ADDRESS_LABEL = re.compile(r"(?i)^(?:[\w/&.]+\s+){0,2}(?:add|addr|address|alamat)\s*[:.]\s*")
+# A word of marks alone ("." "-" ":" "?" a quote), which OCR reads where an address's lines meet.
+_LONE_MARKS = re.compile(r"[^\w&/,()]+")
+
+
+def _tidy_address(text: str) -> str:
+    """An address without the label some receipts print before it ("HQ ADD: LOT 11995, ...")
+    and without the misreadings its form gives away: a one read as a letter in a run of digits
+    ("i851-A", "47301" read "4730i"), a floor's ordinal read with an S or an I ("SRD FLR"),
+    marks alone between its words ("Heights : 50490") and marks doubled ("SELATAN., 84600":
+    the comma stands for the run; the truth of 400 receipts writes a lone mark in 2)."""
+    text = _ADDRESS_LABEL.sub("", text, count=1) or text
+    text = " ".join(w for w in text.split() if not _LONE_MARKS.fullmatch(w)) or text
+    text = re.sub(r"[.,]{2,}", lambda m: "," if "," in m[0] else m[0][0], text)
+    text = _DIGITS_WITH_ONES.sub(lambda m: m[0].translate(_ONES), text)
+    return _ORDINAL.sub(lambda m: "3" + m[2] if m[1] else "1" + m[4], text)
+
+
 def _extract_address(lines: list[Line], height: int) -> Extracted | None:
     vendor = _vendor_index(lines, height)
     start = 0 if vendor is None else vendor + 1
@@ -717,7 +749,7 @@ def _extract_address(lines: list[Line], height: int) -> Extracted | None:
     chosen = _address_lines(lines, start) or (_address_lines(lines, 0) if start else [])
     if not chosen:
         return None
-    text = _tidy(" ".join(line.text for line in chosen))
+    text = _tidy_address(_tidy(" ".join(line.text for line in chosen)))
     conf = confidence(0.3, 0.15 * (vendor is not None), 0.2 * bool(re.search(r"\b\d{5}\b", text)))
     return Extracted(text, text, union_box(w for line in chosen for w in line.words), conf)
 
