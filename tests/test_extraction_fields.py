@@ -403,6 +403,34 @@ def test_a_one_read_as_a_letter_among_the_digits_of_an_address_is_a_one() -> Non
     )
 
 
+def test_an_address_word_misread_by_one_glyph_is_read_as_the_word() -> None:
+    rows = ["ACME SDN BHD", "Lot 3, Jalau Pelabur 23/1, BIk G, J1n 5,", "40300 Shah Alam, Setangor"]
+    # "Setangor": a "t" for an "l" is not a confusion the rule makes (it would read "Tun" as
+    # "Tmn" and "Laman" as "Taman" elsewhere).
+    assert _address(rows) == "Lot 3, Jalan Pelabur 23/1, BLK G, Jln 5, 40300 Shah Alam, Setangor"
+    rows = ["ACME SDN BHD", "No 8, Jalan 7/118B, Desa Tun Razak,", "Laman Rimbunan, 56000 KL"]
+    assert _address(rows) == "No 8, Jalan 7/118B, Desa Tun Razak, Laman Rimbunan, 56000 KL"
+    rows = ["ACME SDN BHD", "UNIT G-5B, GROUND FLEOR,", "50450 KUALA LUMPUR"]
+    assert _address(rows) == "UNIT G-5B, GROUND FLOOR, 50450 KUALA LUMPUR"
+
+
+def test_a_branchs_number_and_name_close_the_address() -> None:
+    rows = [
+        "99 SPEED MART S/B (519537-X)",
+        "LOT P.T. 2811, JALAN ANGSA,",
+        "TAMAN BERKELEY",
+        "41150 KLANG, SELANGOR",
+        "1214-JINJANG UTARA",
+        "GST ID. NO : 000181747712",
+    ]
+    assert _address(rows) == (
+        "LOT P.T. 2811, JALAN ANGSA, TAMAN BERKELEY 41150 KLANG, SELANGOR 1214-JINJANG UTARA"
+    )
+    # A line of words after the postcode is not a branch.
+    rows = ["ACME SDN BHD", "LOT 5, JALAN ANGSA,", "41150 KLANG, SELANGOR", "JINJANG UTARA"]
+    assert _address(rows) == "LOT 5, JALAN ANGSA, 41150 KLANG, SELANGOR"
+
+
 def test_a_floors_ordinal_misread_as_a_letter_is_a_number() -> None:
     rows = ["AEON CO. (M) BHD", "SRD FLR, AEON TAMAN MALURI SC", "JLN JEJAKA, 55100 KUALA LUMPUR"]
     assert _address(rows) == "3RD FLR, AEON TAMAN MALURI SC JLN JEJAKA, 55100 KUALA LUMPUR"

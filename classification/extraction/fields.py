@@ -397,16 +397,27 @@ _CONTACT = re.compile(
     r"(?i)\b(?:tel|phone|fax|h/p|hp|mobile|gst|sst|co\.?\s*(?:reg|no\b)|reg\w*|roc|email|e-mail|www|"
     r"http|website|c[o0][mn]pany\s+(?:\w+\s+)?no)\b|@|\(\s*\d{4,}"
 )
-_ADDRESS = re.compile(
-    r"(?i)\b(?:jalan|jln|lorong|lrg|persiaran|road|rd|street|st|avenue|ave|lane|taman|tmn|lot|no|"
-    r"block|blok|blk|level|floor|kawasan|bandar|seksyen|batu|kampung|kg|industrial|plaza|"
-    r"johor|selangor|kuala|lumpur|penang|pinang|melaka|perak|kedah|pahang|negeri|sembilan|sabah|"
-    r"sarawak|terengganu|kelantan|perlis|putrajaya|labuan|shah\s+alam|petaling|puchong|klang|"
-    r"subang|cheras|ampang|kembangan|kajang|bangi|bahru|ipoh|wilayah|suite|building|"
-    r"darul|ehsan|takzim|unit|(?:mega)?mall|tower|cent(?:re|er)|complex|wisma|menara|bangunan|"
-    r"medan|square|pusat|dataran|lebuh\w*|jl|sek|"
-    r"strasse|straße|weg|rue)\b|\b\d{5}\b"
+# The words of addresses: street, building and floor words, states and towns. A line with one
+# (or a five-digit postcode) is part of an address; an address word misread by one glyph is
+# read as the word (``_snap_address_word``).
+# fmt: off
+ADDRESS_WORDS = (
+    # streets, areas and places
+    "jalan", "jln", "jl", "lorong", "lrg", "persiaran", "lebuh", "road", "rd", "street", "st",
+    "avenue", "ave", "lane", "strasse", "straße", "weg", "rue", "taman", "tmn", "kawasan",
+    "bandar", "seksyen", "sek", "batu", "kampung", "kg", "industrial", "medan", "square",
+    "pusat", "dataran",
+    # buildings, floors and units
+    "lot", "no", "block", "blok", "blk", "level", "floor", "suite", "unit", "building", "plaza",
+    "mall", "megamall", "tower", "centre", "center", "complex", "wisma", "menara", "bangunan",
+    # Malaysia's states and large towns
+    "johor", "selangor", "kuala", "lumpur", "penang", "pinang", "melaka", "perak", "kedah",
+    "pahang", "negeri", "sembilan", "sabah", "sarawak", "terengganu", "kelantan", "perlis",
+    "putrajaya", "labuan", "wilayah", "darul", "ehsan", "takzim", "petaling", "puchong",
+    "klang", "subang", "cheras", "ampang", "kembangan", "kajang", "bangi", "bahru", "ipoh",
 )
+# fmt: on
+_ADDRESS = re.compile(rf"(?i)\b(?:{'|'.join(ADDRESS_WORDS)}|shah\s+alam|lebuh\w*)\b|\b\d{{5}}\b")
 _ALPHA = re.compile(r"[^\W\d_]")
 
 
@@ -678,6 +689,10 @@ def _address_stop(text: str, place: bool) -> bool:
     )
 
 
+# A branch's number and name under a chain's address ("1214-JINJANG UTARA").
+_BRANCH = re.compile(r"^\s*\d{3,5}\s*-\s*[^\W\d_]{2,}(?:\s+[^\W\d_]+)*\s*$")
+
+
 def _address_lines(lines: list[Line], start: int) -> list[Line]:
     """The address's lines among the eight from ``start``: from the first line with a place
     word or postcode (and the lines above it that end in a comma) to a contact line, a line
@@ -707,8 +722,8 @@ def _address_lines(lines: list[Line], start: int) -> list[Line]:
             chosen.append(line)
         elif open_ended and len(_ALPHA.findall(text)) >= 3:
             chosen.append(line)  # no postcode yet: the address goes on ("THE TUBE, 1/39")
-        elif chosen and re.fullmatch(r"\(.*\)", text.strip()):
-            chosen.append(line)  # a branch name in brackets closes the address
+        elif chosen and (re.fullmatch(r"\(.*\)", text.strip()) or _BRANCH.match(text)):
+            chosen.append(line)  # a branch's name (in brackets, or after its number) closes it
             break
         elif chosen:
             break
@@ -729,14 +744,49 @@ _ADDRESS_LABEL = re.compile(r"(?i)^(?:[\w/&.]+\s+){0,2}(?:add|addr|address|alama
 _LONE_MARKS = re.compile(r"[^\w&/,()]+")
 
 
+# Glyphs OCR confuses on receipts' print, each group one shape: a stroke ("Jaian", "J1n",
+# "BIk"), a hump ("Jalau"), a ring ("Fleor"). Measured on real-dev's receipts: adding "t" and
+# "j" to the strokes, "m" and "h" to the humps or "a" and "c" to the rings reads real words as
+# address words ("Tun" as "Tmn", "Laman" as "Taman").
+_GLYPH_GROUP = {c: n for n, group in enumerate(("il1|!", "nu", "oe0")) for c in group}
+_SNAP_WORDS = [w for w in ADDRESS_WORDS if len(w) >= 3 and w.isalpha()]
+
+
+def _snap_address_word(word: str) -> str:
+    """``word`` (with the marks around it) as the one address word it differs from by one
+    glyph of the same shape ("Jalau," is "Jalan,"), in its case; else as it is."""
+    parts = re.fullmatch(r"(\W*)(\w{3,})(\W*)", word)
+    if parts is None or parts[2].casefold() in ADDRESS_WORDS:
+        return word
+    core = parts[2].casefold()
+    found = set()
+    for known in _SNAP_WORDS:
+        if len(known) != len(core):
+            continue
+        diff = [(a, b) for a, b in zip(core, known, strict=True) if a != b]
+        if len(diff) == 1 and _GLYPH_GROUP.get(diff[0][0], -1) == _GLYPH_GROUP.get(diff[0][1]):
+            found.add(known)
+    if len(found) != 1:
+        return word
+    known = found.pop()
+    letters = [c for c in parts[2] if c.isalpha()]
+    if sum(c.isupper() for c in letters) > len(letters) / 2:
+        known = known.upper()
+    elif parts[2][0].isupper():
+        known = known.capitalize()
+    return f"{parts[1]}{known}{parts[3]}"
+
+
 def _tidy_address(text: str) -> str:
     """An address without the label some receipts print before it ("HQ ADD: LOT 11995, ...")
     and without the misreadings its form gives away: a one read as a letter in a run of digits
-    ("i851-A", "47301" read "4730i"), a floor's ordinal read with an S or an I ("SRD FLR"),
-    marks alone between its words ("Heights : 50490") and marks doubled ("SELATAN., 84600":
-    the comma stands for the run; the truth of 400 receipts writes a lone mark in 2)."""
+    ("i851-A", "47301" read "4730i"), an address word misread by a glyph ("Jalau"), a floor's
+    ordinal read with an S or an I ("SRD FLR"), marks alone between its words ("Heights :
+    50490") and marks doubled ("SELATAN., 84600": the comma stands for the run; the truth of
+    400 receipts writes a lone mark in 2)."""
     text = _ADDRESS_LABEL.sub("", text, count=1) or text
-    text = " ".join(w for w in text.split() if not _LONE_MARKS.fullmatch(w)) or text
+    words = [_snap_address_word(w) for w in text.split() if not _LONE_MARKS.fullmatch(w)]
+    text = " ".join(words) or text
     text = re.sub(r"[.,]{2,}", lambda m: "," if "," in m[0] else m[0][0], text)
     text = _DIGITS_WITH_ONES.sub(lambda m: m[0].translate(_ONES), text)
     return _ORDINAL.sub(lambda m: "3" + m[2] if m[1] else "1" + m[4], text)
