@@ -431,6 +431,22 @@ def test_a_branchs_number_and_name_close_the_address() -> None:
     assert _address(rows) == "LOT 5, JALAN ANGSA, 41150 KLANG, SELANGOR"
 
 
+def test_address_words_run_together_are_put_apart() -> None:
+    rows = ["ACME SDN BHD", "Lot3, JalanPelabur 23/1,", "40300Shah Alam, Selangor."]
+    assert _address(rows) == "Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam, Selangor."
+    # Only after an address word: a name ("McDonald") and a numbered word ("UPTOWN3") stay.
+    rows = ["ACME SDN BHD", "McDonald Plaza, UPTOWN3 NO.3,", "47400 Petaling Jaya"]
+    assert _address(rows) == "McDonald Plaza, UPTOWN3 NO.3, 47400 Petaling Jaya"
+
+
+def test_a_speck_read_as_a_full_stop_inside_an_address_word_goes() -> None:
+    rows = ["ACME SDN BHD", "L.ot 3, Jalan Pelabur,", "50450 KUALA L.UMPUR."]
+    assert _address(rows) == "Lot 3, Jalan Pelabur, 50450 KUALA LUMPUR."
+    # A full stop between initials or numbers stays.
+    rows = ["ACME SDN BHD", "NO 21, TAMAN P.RAMLEE, NO 122.124,", "53000 KUALA LUMPUR"]
+    assert _address(rows) == "NO 21, TAMAN P.RAMLEE, NO 122.124, 53000 KUALA LUMPUR"
+
+
 def test_a_floors_ordinal_misread_as_a_letter_is_a_number() -> None:
     rows = ["AEON CO. (M) BHD", "SRD FLR, AEON TAMAN MALURI SC", "JLN JEJAKA, 55100 KUALA LUMPUR"]
     assert _address(rows) == "3RD FLR, AEON TAMAN MALURI SC JLN JEJAKA, 55100 KUALA LUMPUR"

@@ -777,6 +777,32 @@ def _snap_address_word(word: str) -> str:
     return f"{parts[1]}{known}{parts[3]}"
 
 
+_RUN_TOGETHER = re.compile(
+    # An address word and a number ("Lot3", "BATU4") or a capitalised word ("JalanTampoi").
+    rf"(?i)\b({'|'.join(w for w in _SNAP_WORDS)})(?=\d)"
+    rf"|(?-i:\b([A-Z][a-z]+)(?=[A-Z][a-z]))"
+    # A postcode and a word ("40300Shah").
+    r"|\b(\d{5})(?=[^\W\d_]{2})"
+)
+
+
+def _split_address_words(text: str) -> str:
+    """Words OCR ran together that an address keeps apart, and a speck read as a full stop
+    inside an address word ("L.ot", "L.UMPUR")."""
+
+    def apart(m: re.Match[str]) -> str:
+        if m[2] is not None and m[2].casefold() not in _SNAP_WORDS:
+            return m[0]
+        return f"{m[0]} "
+
+    def speck(m: re.Match[str]) -> str:
+        joined = m[1] + m[2]
+        return joined if _snap_address_word(joined).casefold() in ADDRESS_WORDS else m[0]
+
+    text = _RUN_TOGETHER.sub(apart, text)
+    return re.sub(r"\b([^\W_]+)\.([^\W_]+)\b", speck, text)
+
+
 def _tidy_address(text: str) -> str:
     """An address without the label some receipts print before it ("HQ ADD: LOT 11995, ...")
     and without the misreadings its form gives away: a one read as a letter in a run of digits
@@ -785,6 +811,7 @@ def _tidy_address(text: str) -> str:
     50490") and marks doubled ("SELATAN., 84600": the comma stands for the run; the truth of
     400 receipts writes a lone mark in 2)."""
     text = _ADDRESS_LABEL.sub("", text, count=1) or text
+    text = _split_address_words(text)
     words = [_snap_address_word(w) for w in text.split() if not _LONE_MARKS.fullmatch(w)]
     text = " ".join(words) or text
     text = re.sub(r"[.,]{2,}", lambda m: "," if "," in m[0] else m[0][0], text)
