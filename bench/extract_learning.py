@@ -27,7 +27,7 @@ from typing import Any
 from bench import dataset
 from bench.extract import SCHEMAS, _truth, matches, number_words
 from classification.extraction import memory
-from classification.extraction.fields import Extracted, extract_fields
+from classification.extraction.fields import Extracted, extract_fields, name_words
 
 Anchors = dict[str, dict[str, Any]]
 Counts = dict[str, dict[str, dict[str, int]]]
@@ -45,7 +45,8 @@ class _Document:
         """Learned values first (with ``anchors``), then the rules, as ``fieldstore.extract``."""
         schema = SCHEMAS.get(self.item.label, [])
         words, width, height = self.page.words, self.page.width, self.page.height
-        learned = memory.apply_all(words, width, height, anchors or {}, schema)
+        text_words = name_words(words, self.numbers) if self.numbers else None
+        learned = memory.apply_all(words, width, height, anchors or {}, schema, text_words)
         # A learned value the page barely supports leaves the field to the rules, if they find it.
         found = memory.ahead_of_rules(learned, dict(schema), bool(self.numbers))
         missing = [(name, kind) for name, kind in schema if name not in found]

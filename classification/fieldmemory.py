@@ -11,7 +11,7 @@ type) updates that layout's memories, so one layout's memories share one fingerp
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from classification.extraction import memory
-from classification.extraction.fields import Extracted
-from classification.extraction.lines import group_lines
+from classification.extraction.fields import Extracted, name_words
+from classification.extraction.lines import Line, group_lines
 from classification.models import Document, FieldDefinition, FieldMemory, Label, Page
 
 log = logging.getLogger(__name__)
@@ -132,11 +132,16 @@ def forget(label: Label) -> int:
 
 
 def recall(
-    pages: Sequence[Page], definitions: Sequence[FieldDefinition]
+    pages: Sequence[Page],
+    definitions: Sequence[FieldDefinition],
+    reading: Callable[[Page], Sequence[Mapping[str, Any]] | None] | None = None,
 ) -> dict[str, tuple[int, Learned]]:
     """What the memories of these pages' layouts find for ``definitions``, in page order, an
     earlier page winning: ``{field name: (page number, value)}``. One query when nothing was
-    ever learned for these fields."""
+    ever learned for these fields. ``reading``: a page's second reading (PP-OCR's words, as
+    ``fieldstore.number_words`` gives them), asked for only when a text field has a memory for
+    that page; text fields are then read from Tesseract's words with its characters, as the
+    vendor and address rules read them (``fields.name_words``)."""
     by_id = {d.pk: d for d in definitions}
     known: dict[int, set[str]] = {}
     for field_id, fingerprint in FieldMemory.objects.filter(field_id__in=list(by_id)).values_list(
@@ -163,15 +168,25 @@ def recall(
         }
         if not chosen:
             continue
-        rows = FieldMemory.objects.filter(field_id__in=chosen, fingerprint__in=set(chosen.values()))
-        lines = group_lines(page.ocr_words)  # once for the page, not per memory row
-        for row in rows:
-            if chosen.get(row.field_id) != row.fingerprint:
-                continue
-            definition = by_id[row.field_id]
-            value = memory.apply(
-                page.ocr_words, page.width, page.height, row.anchor, definition.kind, lines
+        rows = [
+            row
+            for row in FieldMemory.objects.filter(
+                field_id__in=chosen, fingerprint__in=set(chosen.values())
             )
+            if chosen.get(row.field_id) == row.fingerprint
+        ]
+        # Each reading grouped into lines once for the page, not per memory row.
+        sources: dict[bool, tuple[Sequence[Mapping[str, Any]], list[Line]]] = {}
+        for row in rows:
+            definition = by_id[row.field_id]
+            texty = reading is not None and definition.kind in memory.TEXT_KINDS
+            if texty not in sources:
+                words = page.ocr_words
+                if texty and reading is not None:
+                    words = name_words(page.ocr_words, reading(page))
+                sources[texty] = (words, group_lines(words))
+            words, lines = sources[texty]
+            value = memory.apply(words, page.width, page.height, row.anchor, definition.kind, lines)
             if value is not None:
                 found[definition.name] = (page.number, _learned(value, row.pk))
     return found

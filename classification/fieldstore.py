@@ -178,9 +178,6 @@ def extract(
         ]
         found.update(contracts.extract_contract_fields(texts, wanted))
         wanted = [(name, kind) for name, kind in wanted if not contracts.reads(name, kind)]
-    # What people taught about these pages' layouts comes first (``fieldmemory``); a learned
-    # value the page barely supports only fills what the rules leave.
-    learned = fieldmemory.recall(pages, definitions)
     # Each page's PP-OCR words read once (reading them reads and hashes the page image).
     readings: dict[int, list[ppocr.OcrWord] | None] = {}
 
@@ -188,6 +185,11 @@ def extract(
         if page.number not in readings:
             readings[page.number] = number_words(page, compute_numbers)
         return readings[page.number]
+
+    # What people taught about these pages' layouts comes first (``fieldmemory``); a learned
+    # value the page barely supports only fills what the rules leave. Learned text fields read
+    # the page as the name rules do, with PP-OCR's characters, where the rules would have it.
+    learned = fieldmemory.recall(pages, definitions, reading if wants_numbers(wanted) else None)
 
     numbers_read = any(
         reading(p) is not None for p in pages if p.number <= MAX_PAGES and wants_numbers(wanted)

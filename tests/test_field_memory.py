@@ -177,6 +177,38 @@ def test_a_text_field_gets_the_persons_spelling_where_the_page_reads_like_it() -
     assert memory.apply(other, WIDTH, HEIGHT, anchor, "text") is None
 
 
+def test_a_text_learned_over_lines_under_its_label_is_read_over_as_many_lines() -> None:
+    lines = [ACME, "NO 53, JALAN SAGU 18,", "TAMAN DAYA,", "81100 JOHOR BAHRU", "TEL 07-3507405"]
+    value = "NO 53, JALAN SAGU 18, TAMAN DAYA, 81100 JOHOR BAHRU"
+    words = _page(lines)
+    picked = [i for i, w in enumerate(words) if 1 <= int(w["line"]) // 10 <= 3]
+    anchor = memory.learn(words, WIDTH, HEIGHT, "text", value, indices=picked)
+    assert anchor is not None and anchor["where"] == "above" and anchor["lines"] == 3
+    # Another branch of the shop: its address reads nothing like the person's, so it is read
+    # under the label, all three lines of it.
+    branch = ["NO 7, JALAN BESAR,", "TAMAN MAJU JAYA,", "81200 JOHOR BAHRU"]
+    later = _page([ACME, *branch, "TEL 07-3507405"])
+    found = memory.apply(later, WIDTH, HEIGHT, anchor, "text")
+    assert found is not None and found.value == " ".join(branch)
+
+
+def test_learned_text_fields_read_the_better_reading_where_one_is_given() -> None:
+    lines = _receipt(ACME, [], "3.00", "25/12/2018", ACME_STREET)
+    words = _page(lines)
+    anchors = {
+        "vendor": _learn(lines, "text", ACME, "ACME", "HARDWARE", "TRADING"),
+        "total": _learn(lines, "money", "3.00", "3.00", after=len(words) - 6),
+    }
+    fields = [("vendor", "text"), ("total", "money")]
+    noisy = _page(lines, typos={"HARDWARE": "HARDWAKE", "3.00": "3.0O"})
+    read = memory.apply_all(noisy, WIDTH, HEIGHT, anchors, fields)
+    assert read["vendor"].raw == "ACME HARDWAKE TRADING"
+    better = memory.apply_all(noisy, WIDTH, HEIGHT, anchors, fields, text_words=words)
+    assert better["vendor"].raw == "ACME HARDWARE TRADING"
+    # Amounts keep the first reading: ``text_words`` is for text fields only.
+    assert better["total"] == read["total"]
+
+
 def test_without_a_label_the_value_nearest_the_learned_place_is_taken() -> None:
     lines = ["ACME HARDWARE", "07-3507405", "12/01/2019 | 10:31", "CS 00012"]
     anchor = _learn(lines, "date", "12/01/2019", "12/01/2019")
@@ -346,6 +378,45 @@ def test_a_correction_in_a_known_layout_updates_its_memory(labeler) -> None:
     memories = FieldMemory.objects.filter(field=total)
     assert memories.count() == 1
     assert memories.get().example == "7.70"
+
+
+@pytest.mark.django_db
+def test_recall_reads_text_memories_from_the_second_reading_and_only_those() -> None:
+    receipt = DocumentType.objects.get(name="receipt")
+    vendor = FieldDefinition.objects.get(document_type=receipt, name="vendor")
+    total = FieldDefinition.objects.get(document_type=receipt, name="total")
+    lines = _receipt(ACME, [], "3.00", "25/12/2018", ACME_STREET)
+    words = _page(lines)
+    fingerprint = memory.fingerprint(words, WIDTH, HEIGHT)
+    taught = {
+        total: _learn(lines, "money", "3.00", "3.00", after=len(words) - 6),
+        vendor: _learn(lines, "text", ACME, "ACME", "HARDWARE", "TRADING"),
+    }
+    for field, anchor in taught.items():
+        FieldMemory.objects.create(
+            field=field, fingerprint=fingerprint, anchor=anchor, example=anchor["example"]
+        )
+    noisy = Page(
+        number=1, width=WIDTH, height=HEIGHT, ocr_words=_page(lines, typos={"HARDWARE": "HARDWAKE"})
+    )
+    # PP-OCR's words over the same places: no line ids, the characters read right.
+    second = [{k: v for k, v in w.items() if k != "line"} for w in words]
+    asked: list[int] = []
+
+    def reading(page: Page) -> list[dict[str, Any]]:
+        asked.append(page.number)
+        return second
+
+    plain = fieldmemory.recall([noisy], [vendor, total])
+    assert plain["vendor"][1].raw == "ACME HARDWAKE TRADING"
+    both = fieldmemory.recall([noisy], [vendor, total], reading)
+    assert both["vendor"][1].raw == "ACME HARDWARE TRADING"
+    assert both["total"][1].value == plain["total"][1].value == "3.00"
+    assert asked == [1]  # once for the page
+    # Without a text field's memory to apply, the page is not read a second time.
+    asked.clear()
+    assert set(fieldmemory.recall([noisy], [total], reading)) == {"total"}
+    assert asked == []
 
 
 def test_dates_and_amounts_read_twice_come_from_the_rules_before_a_learned_place() -> None:

@@ -907,6 +907,17 @@ def _name_lines(
     return group_lines(merge_readings(words, number_words, grouped=lines))
 
 
+def name_words(
+    words: Sequence[Mapping[str, Any]], number_words: Sequence[Mapping[str, Any]] | None
+) -> list[Mapping[str, Any]]:
+    """The words the vendor and address rules read (``_name_lines``: Tesseract's with PP-OCR's
+    characters), for whatever else reads a page's names: a learned text field
+    (``memory.apply_all``). ``words`` as they are without a second reading."""
+    if not number_words:
+        return list(words)
+    return [w for line in _name_lines(words, number_words) for w in line.words]
+
+
 def extract_fields(
     words: Sequence[Mapping[str, Any]],
     width: int,
@@ -968,4 +979,4 @@ def extract_fields(
     return out
 
 
-__all__ = ["Extracted", "Line", "extract_fields", "group_lines", "union_box"]
+__all__ = ["Extracted", "Line", "extract_fields", "group_lines", "name_words", "union_box"]

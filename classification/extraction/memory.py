@@ -641,6 +641,8 @@ def _by_label(anchor: Mapping[str, Any], page: _Page, kind: str) -> tuple[float,
             found = [v for v in found if v.box[1] >= lbox[1]]
             if kind in ("text", "names"):
                 found = sorted(found, key=lambda v: abs(v.box[1] - expected_y))[:1]
+                if found and int(anchor.get("lines", 1)) > 1:
+                    found = _lines_from(page, found[0], int(anchor["lines"]), kind)
         for v in found:
             distance = abs(v.box[0] - expected_x) / max(page.width, 1)
             context = 0.0
@@ -651,6 +653,16 @@ def _by_label(anchor: Mapping[str, Any], page: _Page, kind: str) -> tuple[float,
             if best is None or fit > best[0]:
                 best = (fit, v)
     return best
+
+
+def _lines_from(page: _Page, first: _Value, count: int, kind: str) -> list[_Value]:
+    """A text of ``count`` lines beginning with ``first``'s (an address under its shop's name,
+    learned over three lines, is three lines again)."""
+    start = page.line_index(first.words[0])
+    if start < 0:
+        return [first]
+    words = [w for line in page.lines[start : start + count] for w in line.words]
+    return values_in(words, kind)[:1] or [first]
 
 
 def _by_place(anchor: Mapping[str, Any], page: _Page, kind: str) -> tuple[float, _Value] | None:
@@ -743,27 +755,41 @@ def _apply_one(anchor: Mapping[str, Any], page: _Page, kind: str) -> Extracted |
     return Extracted(v.value, v.raw, v.box, confidence(TRUSTED - 0.05 + fit), SOURCE)
 
 
+# Kinds read from a page's names (``fields.name_words``) when a second reading is given.
+TEXT_KINDS = frozenset({"text", "names"})
+
+
 def apply_all(
     words: Sequence[Word],
     width: int,
     height: int,
     anchors: Mapping[str, Mapping[str, Any]],
     fields: Iterable[tuple[str, str]],
+    text_words: Sequence[Word] | None = None,
 ) -> dict[str, Extracted]:
-    """``apply`` for each field ``(name, kind)`` that has an anchor; the fields found."""
+    """``apply`` for each field ``(name, kind)`` that has an anchor; the fields found.
+    ``text_words``: the words text fields are read from, when they read better than ``words``
+    (``fields.name_words``: PP-OCR's characters on Tesseract's words, as the vendor and address
+    rules read them); the anchors, learned on ``words``, find their places in them too."""
     out = {}
-    lines = group_lines(words)
+    grouped: dict[bool, list[Line]] = {}
     for name, kind in fields:
-        if name in anchors:
-            found = apply(words, width, height, anchors[name], str(kind), lines)
-            if found is not None:
-                out[name] = found
+        if name not in anchors:
+            continue
+        texty = text_words is not None and str(kind) in TEXT_KINDS
+        source = text_words if texty and text_words is not None else words
+        if texty not in grouped:
+            grouped[texty] = group_lines(source)
+        found = apply(source, width, height, anchors[name], str(kind), grouped[texty])
+        if found is not None:
+            out[name] = found
     return out
 
 
 __all__ = [
     "ANCHOR_VERSION",
     "SAME_LAYOUT",
+    "TEXT_KINDS",
     "apply",
     "apply_all",
     "best_match",
