@@ -140,8 +140,8 @@ def recall(
     earlier page winning: ``{field name: (page number, value)}``. One query when nothing was
     ever learned for these fields. ``reading``: a page's second reading (PP-OCR's words, as
     ``fieldstore.number_words`` gives them), asked for only when a text field has a memory for
-    that page; text fields are then read from Tesseract's words with its characters, as the
-    vendor and address rules read them (``fields.name_words``)."""
+    that page; text fields are then read from Tesseract's words with the second reading's
+    characters, as the vendor and address rules read them (``fields.name_words``)."""
     by_id = {d.pk: d for d in definitions}
     known: dict[int, set[str]] = {}
     for field_id, fingerprint in FieldMemory.objects.filter(field_id__in=list(by_id)).values_list(

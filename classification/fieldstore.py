@@ -186,10 +186,16 @@ def extract(
             readings[page.number] = number_words(page, compute_numbers)
         return readings[page.number]
 
+    def rules_reading(page: Page) -> list[ppocr.OcrWord] | None:
+        """The second reading the rules would have of ``page``: none past ``MAX_PAGES``."""
+        return reading(page) if page.number <= MAX_PAGES else None
+
     # What people taught about these pages' layouts comes first (``fieldmemory``); a learned
     # value the page barely supports only fills what the rules leave. Learned text fields read
     # the page as the name rules do, with PP-OCR's characters, where the rules would have it.
-    learned = fieldmemory.recall(pages, definitions, reading if wants_numbers(wanted) else None)
+    learned = fieldmemory.recall(
+        pages, definitions, rules_reading if wants_numbers(wanted) else None
+    )
 
     numbers_read = any(
         reading(p) is not None for p in pages if p.number <= MAX_PAGES and wants_numbers(wanted)

@@ -749,18 +749,19 @@ _LONE_MARKS = re.compile(r"[^\w&/,()]+")
 # "j" to the strokes, "m" and "h" to the humps or "a" and "c" to the rings reads real words as
 # address words ("Tun" as "Tmn", "Laman" as "Taman").
 _GLYPH_GROUP = {c: n for n, group in enumerate(("il1|!", "nu", "oe0")) for c in group}
-_SNAP_WORDS = [w for w in ADDRESS_WORDS if len(w) >= 3 and w.isalpha()]
+_KNOWN_WORDS = frozenset(ADDRESS_WORDS)
+_SNAP_WORDS = frozenset(w for w in ADDRESS_WORDS if len(w) >= 3 and w.isalpha())
 
 
 def _snap_address_word(word: str) -> str:
     """``word`` (with the marks around it) as the one address word it differs from by one
     glyph of the same shape ("Jalau," is "Jalan,"), in its case; else as it is."""
     parts = re.fullmatch(r"(\W*)(\w{3,})(\W*)", word)
-    if parts is None or parts[2].casefold() in ADDRESS_WORDS:
+    if parts is None or parts[2].casefold() in _KNOWN_WORDS:
         return word
     core = parts[2].casefold()
     found = set()
-    for known in _SNAP_WORDS:
+    for known in sorted(_SNAP_WORDS):
         if len(known) != len(core):
             continue
         diff = [(a, b) for a, b in zip(core, known, strict=True) if a != b]
@@ -779,7 +780,7 @@ def _snap_address_word(word: str) -> str:
 
 _RUN_TOGETHER = re.compile(
     # An address word and a number ("Lot3", "BATU4") or a capitalised word ("JalanTampoi").
-    rf"(?i)\b({'|'.join(w for w in _SNAP_WORDS)})(?=\d)"
+    rf"(?i)\b({'|'.join(sorted(_SNAP_WORDS, key=len, reverse=True))})(?=\d)"
     rf"|(?-i:\b([A-Z][a-z]+)(?=[A-Z][a-z]))"
     # A postcode and a word ("40300Shah").
     r"|\b(\d{5})(?=[^\W\d_]{2})"
@@ -797,7 +798,7 @@ def _split_address_words(text: str) -> str:
 
     def speck(m: re.Match[str]) -> str:
         joined = m[1] + m[2]
-        return joined if _snap_address_word(joined).casefold() in ADDRESS_WORDS else m[0]
+        return joined if _snap_address_word(joined).casefold() in _KNOWN_WORDS else m[0]
 
     text = _RUN_TOGETHER.sub(apart, text)
     return re.sub(r"\b([^\W_]+)\.([^\W_]+)\b", speck, text)
