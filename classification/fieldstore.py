@@ -58,8 +58,8 @@ def wants_numbers(wanted: Iterable[tuple[str, str]]) -> bool:
     return any(kind in memory.NUMBER_KINDS for _, kind in wanted)
 
 
-def _numbers_path(page: Page) -> str:
-    return storage.beside(page.image_path, f"ppocr-v{ppocr.VERSION}.json")
+def _numbers_path(page: Page, version: int = ppocr.VERSION) -> str:
+    return storage.beside(page.image_path, f"ppocr-v{version}.json")
 
 
 def number_words(page: Page, compute: bool = False) -> list[ppocr.OcrWord] | None:
@@ -74,6 +74,10 @@ def number_words(page: Page, compute: bool = False) -> list[ppocr.OcrWord] | Non
     if not page.image_path or not ppocr.worth_reading(page.ocr_words):
         return None
     path = _numbers_path(page)
+    if compute:
+        # An older version's reading is never read again: it goes when readings may be written.
+        for version in range(1, ppocr.VERSION):
+            storage.delete(_numbers_path(page, version))
     stored = storage.exists(path)
     if not stored and not compute:
         return None

@@ -212,6 +212,26 @@ def test_the_reading_is_computed_once_and_stored_beside_the_page(
     assert json.loads(storage.read(sidecar))["words"] == words
 
 
+def test_an_older_versions_reading_goes_when_the_page_is_next_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _counting_engine(monkeypatch)
+    scanned = _stored_page(page([(10, 20, "TOTAL 9.0O")]))
+    older = [f"pages/ab/abcd/page-0001.ppocr-v{v}.json" for v in range(1, ppocr.VERSION)]
+    for path in older:
+        storage.write_atomic(path, b'{"version": 1, "words": []}')
+    assert fieldstore.number_words(scanned) is None  # an older version's reading is not used
+    assert all(storage.exists(path) for path in older)  # nor removed by a page view
+    assert fieldstore.number_words(scanned, compute=True)
+    assert calls and not [path for path in older if storage.exists(path)]
+    assert storage.exists(f"pages/ab/abcd/page-0001.ppocr-v{ppocr.VERSION}.json")
+    # Older readings beside a page already read at this version go too, when it is next used.
+    for path in older:
+        storage.write_atomic(path, b'{"version": 1, "words": []}')
+    assert fieldstore.number_words(scanned, compute=True)
+    assert len(calls) == 1 and not [path for path in older if storage.exists(path)]
+
+
 def test_a_page_processed_again_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = _counting_engine(monkeypatch)
     assert fieldstore.number_words(_stored_page(page([(10, 20, "x")])), compute=True)
