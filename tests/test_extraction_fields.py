@@ -479,6 +479,19 @@ ADDRESS_CASES = {
         ["ACME SDN BHD", "Address : No 3, Jalan Mawar", "81100 Johor Bahru"],
         "No 3, Jalan Mawar 81100 Johor Bahru",
     ),
+    # A store's name above its street number is not the address; a place line is.
+    "store-line": (
+        ["IKANO HANDEL SDN BHD", "(1074617K)", "IKEA Cheras", "No 2A Jalan Cochrane", "55100 KL"],
+        "No 2A Jalan Cochrane 55100 KL",
+    ),
+    "branch-in-brackets-above": (
+        ["ACME SDN BHD", "(JALAN KLANG LAMA)", "LOT 2942, JLN SERI SENTOSA 8,", "58000 KL"],
+        "LOT 2942, JLN SERI SENTOSA 8, 58000 KL",
+    ),
+    "place-line-stays": (
+        ["ACME SDN BHD", "WISMA ACME,", "NO 21, JALAN PINANG,", "50450 KUALA LUMPUR"],
+        "WISMA ACME, NO 21, JALAN PINANG, 50450 KUALA LUMPUR",
+    ),
     # The address stops at a document number.
     "document-number": (
         [

@@ -729,7 +729,22 @@ def _address_lines(lines: list[Line], start: int) -> list[Line]:
             break
         if len(chosen) == 5:
             break
+    if len(chosen) > 1 and _STORE_LINE.match(chosen[0].text) and _NUMBERED.match(chosen[1].text):
+        chosen = chosen[1:]  # the store's name above its street number ("IKEA Cheras")
     return chosen
+
+
+# A line naming a store, not a place in its address: no digit, no street or building word, a
+# town at most ("IKEA Cheras"), or a branch's name in brackets ("(JALAN KLANG LAMA)").
+_STORE_LINE = re.compile(
+    r"^\s*(?:\(.*\)|(?![^\d]*\d)(?!.*\b(?:jalan|jln|jl|lorong|lrg|persiaran|lebuh\w*|road|rd|"
+    r"street|avenue|lane|taman|tmn|kawasan|bandar|seksyen|kampung|lot|no|block|blok|blk|level|"
+    r"floor|suite|unit|plaza|mall|megamall|tower|centre|center|complex|wisma|menara|bangunan|"
+    r"medan|square|pusat|dataran)\b).*)\s*$",
+    re.IGNORECASE,
+)
+# A line that begins with a street number: "No 2A Jalan ...", "LOT 2942 & 2945, ...", "12, ...".
+_NUMBERED = re.compile(r"(?i)^\s*(?:no\b\.?|lot\b|\d)")
 
 
 _ONES = str.maketrans("iIl", "111")
