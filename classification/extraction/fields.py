@@ -401,7 +401,7 @@ _CONTACT = re.compile(
 # (or a five-digit postcode) is part of an address; an address word misread by one glyph is
 # read as the word (``_snap_address_word``).
 # fmt: off
-ADDRESS_WORDS = (
+_STREET_WORDS = (
     # streets, areas and places
     "jalan", "jln", "jl", "lorong", "lrg", "persiaran", "lebuh", "road", "rd", "street", "st",
     "avenue", "ave", "lane", "strasse", "straße", "weg", "rue", "taman", "tmn", "kawasan",
@@ -410,6 +410,9 @@ ADDRESS_WORDS = (
     # buildings, floors and units
     "lot", "no", "block", "blok", "blk", "level", "floor", "suite", "unit", "building", "plaza",
     "mall", "megamall", "tower", "centre", "center", "complex", "wisma", "menara", "bangunan",
+)
+ADDRESS_WORDS = (
+    *_STREET_WORDS,
     # Malaysia's states and large towns
     "johor", "selangor", "kuala", "lumpur", "penang", "pinang", "melaka", "perak", "kedah",
     "pahang", "negeri", "sembilan", "sabah", "sarawak", "terengganu", "kelantan", "perlis",
@@ -689,6 +692,8 @@ def _address_stop(text: str, place: bool) -> bool:
     )
 
 
+# A line that is a name in brackets ("(TESCO PUTRA NILAI)", "(JALAN KLANG LAMA)").
+_BRACKETED = re.compile(r"\s*\(.*\)\s*")
 # A branch's number and name under a chain's address ("1214-JINJANG UTARA").
 _BRANCH = re.compile(r"^\s*\d{3,5}\s*-\s*[^\W\d_]{2,}(?:\s+[^\W\d_]+)*\s*$")
 
@@ -722,27 +727,30 @@ def _address_lines(lines: list[Line], start: int) -> list[Line]:
             chosen.append(line)
         elif open_ended and len(_ALPHA.findall(text)) >= 3:
             chosen.append(line)  # no postcode yet: the address goes on ("THE TUBE, 1/39")
-        elif chosen and (re.fullmatch(r"\(.*\)", text.strip()) or _BRANCH.match(text)):
+        elif chosen and (_BRACKETED.fullmatch(text) or _BRANCH.match(text)):
             chosen.append(line)  # a branch's name (in brackets, or after its number) closes it
             break
         elif chosen:
             break
         if len(chosen) == 5:
             break
-    if len(chosen) > 1 and _STORE_LINE.match(chosen[0].text) and _NUMBERED.match(chosen[1].text):
+    if len(chosen) > 1 and _store_line(chosen[0].text) and _NUMBERED.match(chosen[1].text):
         chosen = chosen[1:]  # the store's name above its street number ("IKEA Cheras")
     return chosen
 
 
-# A line naming a store, not a place in its address: no digit, no street or building word, a
-# town at most ("IKEA Cheras"), or a branch's name in brackets ("(JALAN KLANG LAMA)").
-_STORE_LINE = re.compile(
-    r"^\s*(?:\(.*\)|(?![^\d]*\d)(?!.*\b(?:jalan|jln|jl|lorong|lrg|persiaran|lebuh\w*|road|rd|"
-    r"street|avenue|lane|taman|tmn|kawasan|bandar|seksyen|kampung|lot|no|block|blok|blk|level|"
-    r"floor|suite|unit|plaza|mall|megamall|tower|centre|center|complex|wisma|menara|bangunan|"
-    r"medan|square|pusat|dataran)\b).*)\s*$",
-    re.IGNORECASE,
-)
+_STREET = re.compile(rf"(?i)\b(?:{'|'.join(_STREET_WORDS)}|lebuh\w*)\b")
+
+
+def _store_line(text: str) -> bool:
+    """A line naming a store, not a place in its address: a branch's name in brackets
+    ("(JALAN KLANG LAMA)"), or no digit and no street or building word, a town at most
+    ("IKEA Cheras")."""
+    return bool(
+        _BRACKETED.fullmatch(text) or not (any(c.isdigit() for c in text) or _STREET.search(text))
+    )
+
+
 # A line that begins with a street number: "No 2A Jalan ...", "LOT 2942 & 2945, ...", "12, ...".
 _NUMBERED = re.compile(r"(?i)^\s*(?:no\b\.?|lot\b|\d)")
 
@@ -766,6 +774,9 @@ _LONE_MARKS = re.compile(r"[^\w&/,()]+")
 _GLYPH_GROUP = {c: n for n, group in enumerate(("il1|!", "nu", "oe0")) for c in group}
 _KNOWN_WORDS = frozenset(ADDRESS_WORDS)
 _SNAP_WORDS = frozenset(w for w in ADDRESS_WORDS if len(w) >= 3 and w.isalpha())
+_SNAP_BY_LENGTH: dict[int, list[str]] = {}
+for _word in sorted(_SNAP_WORDS):
+    _SNAP_BY_LENGTH.setdefault(len(_word), []).append(_word)
 
 
 def _snap_address_word(word: str) -> str:
@@ -776,9 +787,7 @@ def _snap_address_word(word: str) -> str:
         return word
     core = parts[2].casefold()
     found = set()
-    for known in sorted(_SNAP_WORDS):
-        if len(known) != len(core):
-            continue
+    for known in _SNAP_BY_LENGTH.get(len(core), []):
         diff = [(a, b) for a, b in zip(core, known, strict=True) if a != b]
         if len(diff) == 1 and _GLYPH_GROUP.get(diff[0][0], -1) == _GLYPH_GROUP.get(diff[0][1]):
             found.add(known)
