@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -20,7 +21,6 @@ from django.db.models import F
 
 from classification.extraction import memory
 from classification.extraction.fields import Extracted, name_words
-from classification.extraction.lines import Line, group_lines
 from classification.models import Document, FieldDefinition, FieldMemory, Label, Page
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,12 @@ def forget(label: Label) -> int:
     return changed
 
 
+def _text_words(
+    page: Page, reading: Callable[[Page], Sequence[Mapping[str, Any]] | None]
+) -> list[Mapping[str, Any]]:
+    return name_words(page.ocr_words, reading(page))
+
+
 def recall(
     pages: Sequence[Page],
     definitions: Sequence[FieldDefinition],
@@ -176,16 +182,12 @@ def recall(
             if chosen.get(row.field_id) == row.fingerprint
         ]
         # Each reading grouped into lines once for the page, not per memory row.
-        sources: dict[bool, tuple[Sequence[Mapping[str, Any]], list[Line]]] = {}
+        readings = memory.PageReadings(
+            page.ocr_words, None if reading is None else partial(_text_words, page, reading)
+        )
         for row in rows:
             definition = by_id[row.field_id]
-            texty = reading is not None and definition.kind in memory.TEXT_KINDS
-            if texty not in sources:
-                words = page.ocr_words
-                if texty and reading is not None:
-                    words = name_words(page.ocr_words, reading(page))
-                sources[texty] = (words, group_lines(words))
-            words, lines = sources[texty]
+            words, lines = readings.read(definition.kind)
             value = memory.apply(words, page.width, page.height, row.anchor, definition.kind, lines)
             if value is not None:
                 found[definition.name] = (page.number, _learned(value, row.pk))

@@ -23,7 +23,7 @@ Measured on the SROIE receipts of ``../shared/data/real-dev`` by ``bench.extract
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -759,6 +759,29 @@ def _apply_one(anchor: Mapping[str, Any], page: _Page, kind: str) -> Extracted |
 TEXT_KINDS = frozenset({"text", "names"})
 
 
+class PageReadings:
+    """The words a page's fields are read from, each reading grouped into lines once: text
+    fields read ``text_words()`` when it is given (asked for once, when a text field is first
+    read: ``fields.name_words``, PP-OCR's characters on Tesseract's words, as the vendor and
+    address rules read them), the other fields ``words``. Anchors learned on ``words`` find
+    their places in either."""
+
+    def __init__(
+        self, words: Sequence[Word], text_words: Callable[[], Sequence[Word]] | None = None
+    ) -> None:
+        self._words = words
+        self._text_words = text_words
+        self._grouped: dict[bool, tuple[Sequence[Word], list[Line]]] = {}
+
+    def read(self, kind: str) -> tuple[Sequence[Word], list[Line]]:
+        """The words a field of ``kind`` is read from, and their lines."""
+        texty = self._text_words is not None and kind in TEXT_KINDS
+        if texty not in self._grouped:
+            words = self._text_words() if texty and self._text_words else self._words
+            self._grouped[texty] = (words, group_lines(words))
+        return self._grouped[texty]
+
+
 def apply_all(
     words: Sequence[Word],
     width: int,
@@ -769,20 +792,15 @@ def apply_all(
 ) -> dict[str, Extracted]:
     """``apply`` for each field ``(name, kind)`` that has an anchor; the fields found.
     ``text_words``: the words text fields are read from, when they read better than ``words``
-    (``fields.name_words``: PP-OCR's characters on Tesseract's words, as the vendor and address
-    rules read them); the anchors, learned on ``words``, find their places in them too."""
+    (``PageReadings``)."""
     out = {}
-    grouped: dict[bool, list[Line]] = {}
+    readings = PageReadings(words, None if text_words is None else lambda: text_words)
     for name, kind in fields:
-        if name not in anchors:
-            continue
-        texty = text_words is not None and str(kind) in TEXT_KINDS
-        source = text_words if texty and text_words is not None else words
-        if texty not in grouped:
-            grouped[texty] = group_lines(source)
-        found = apply(source, width, height, anchors[name], str(kind), grouped[texty])
-        if found is not None:
-            out[name] = found
+        if name in anchors:
+            source, lines = readings.read(str(kind))
+            found = apply(source, width, height, anchors[name], str(kind), lines)
+            if found is not None:
+                out[name] = found
     return out
 
 
@@ -790,6 +808,7 @@ __all__ = [
     "ANCHOR_VERSION",
     "SAME_LAYOUT",
     "TEXT_KINDS",
+    "PageReadings",
     "apply",
     "apply_all",
     "best_match",
