@@ -201,9 +201,7 @@ def extract(
         pages, definitions, rules_reading if wants_numbers(wanted) else None
     )
 
-    numbers_read = any(
-        reading(p) is not None for p in pages if p.number <= MAX_PAGES and wants_numbers(wanted)
-    )
+    numbers_read = wants_numbers(wanted) and any(rules_reading(p) is not None for p in pages)
     found.update(
         memory.ahead_of_rules(learned, {d.name: d.kind for d in definitions}, numbers_read)
     )
