@@ -88,6 +88,7 @@ def test_merge_line(tesseract_line: str, ppocr_text: str, expected: list[str] | 
 
 def test_merge_readings_keeps_boxes_and_uncovered_lines() -> None:
     words = tesseract([(10, "BOOK TA .K SDN BHO"), (40, "TAMAN DAYA,"), (70, "Tel 07-123")])
+    words[-1]["conf"] = 85.0  # Tesseract is sure of a word of the line PP-OCR did not read
     numbers = ppocr([(10, "BOOKTA.K SDNBHD"), (40, "TAMANDAYA,")])
     merged = merge_readings(words, numbers)
     assert [w["text"] for w in merged] == [
@@ -107,7 +108,7 @@ def test_merge_readings_keeps_boxes_and_uncovered_lines() -> None:
         assert {k: v for k, v in before.items() if k not in ("text", "conf")} == {
             k: v for k, v in after.items() if k not in ("text", "conf")
         }
-    assert [w["conf"] for w in merged] == [93.0] * 7 + [60.0] * 2
+    assert [w["conf"] for w in merged] == [93.0] * 7 + [60.0, 85.0]
     # The caller's own grouping of the same words gives the same merge.
     assert merge_readings(words, numbers, grouped=group_lines(words)) == merged
 
@@ -144,10 +145,42 @@ def test_where_the_readings_disagree_a_confident_ppocr_line_replaces_tesseracts(
 
 
 def test_merge_readings_ignores_ppocr_lines_elsewhere_on_the_page() -> None:
-    words = tesseract([(10, "TAMAN DAYA,")])
-    numbers = ppocr([(300, "TAMANDAYO,")])  # far below: not the same line
-    assert merge_readings(words, numbers) == words
+    words = [{**w, "conf": 90.0} for w in tesseract([(10, "TAMAN DAYA,")])]
+    unsure = [{**w, "conf": 60.0} for w in ppocr([(300, "TAMANDAYO,")])]  # far below
+    assert merge_readings(words, unsure) == words
     assert merge_readings(words, []) == words
+
+
+def test_a_line_only_one_reading_has_is_kept_where_that_reading_is_sure_of_it() -> None:
+    # Tesseract missed a heavy first line PP-OCR read surely, and read specks PP-OCR saw no
+    # text in ("F +)", at 40) as a line of its own, sure of none of it.
+    words = tesseract([(40, "F +)"), (70, "TAMAN DAYA,"), (100, "81100 JOHOR")])
+    for w in words:
+        w["conf"] = 90.0 if w["line"] == 2 else 40.0
+    numbers = ppocr([(10, "NO.53, JALAN BESAR,"), (70, "TAMANDAYA,")])
+    lines = group_lines(merge_readings(words, numbers))
+    assert [line.text for line in lines] == ["NO.53, JALAN BESAR,", "TAMAN DAYA,", "81100 JOHOR"]
+    # Where PP-OCR is unsure of the line only it read, it stays out.
+    unsure = [{**w, "conf": 60.0} if w["top"] < 40 else w for w in numbers]
+    lines = group_lines(merge_readings(words, unsure))
+    assert [line.text for line in lines] == ["TAMAN DAYA,", "81100 JOHOR"]
+
+
+def test_ppocr_lines_one_above_another_over_one_tesseract_line_stay_two_lines() -> None:
+    # A skewed receipt: Tesseract read two printed lines as one ("LOT KAWASAN 1851-A ..."),
+    # PP-OCR read them apart, surely: each is a line again, not their words interleaved.
+    words = tesseract([(10, "LOT KAWASAN 1851-A PERINDUSTRIAN & 1851-B, BALAKONG, 6,")], height=40)
+    numbers = ppocr([(8, "LOT 1851-A & 1851-B, JALAN KPB 6,"), (30, "KAWASAN PERINDUSTRIAN")])
+    lines = group_lines(merge_readings(words, numbers))
+    assert [line.text for line in lines] == [
+        "LOT 1851-A & 1851-B, JALAN KPB 6,",
+        "KAWASAN PERINDUSTRIAN",
+    ]
+    # Side by side (a label and its amount) they stay one line.
+    words = tesseract([(10, "Total (RM): 112.4G")])
+    numbers = ppocr([(10, "Tota1 (RM) :")]) + ppocr([(10, "112.46")], left=400)
+    lines = group_lines(merge_readings(words, numbers))
+    assert len(lines) == 1
 
 
 RECEIPT = [

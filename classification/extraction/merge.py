@@ -9,9 +9,13 @@ they agree well enough, gives each Tesseract word the PP-OCR characters aligned 
 PP-OCR's text, Tesseract's word breaks. A word of a line the two agree on is as sure as PP-OCR's
 reading of it, when Tesseract was less sure. A line whose readings disagree more keeps
 Tesseract's words as they are, unless PP-OCR is sure of its reading there (``CONFIDENT``): then
-PP-OCR's words stand (a stamp or a faint line that Tesseract read as noise). Either way, words
-closer together than a third of a character, or narrowly apart against the line's usual gap,
-are run into one (``join_close_words``): Tesseract split a word there ("BAKE RIES").
+PP-OCR's words stand (a stamp or a faint line that Tesseract read as noise), each of its lines
+a line of its own where they lie one above another (Tesseract read two printed lines as one). A
+line only PP-OCR read is kept where it is sure of it (Tesseract missed a faint line), and a line
+only Tesseract read goes unless it is sure of a word there (specks read as "F +)" or ". $i").
+Either way, words closer together than a third of a character, or narrowly apart against the
+line's usual gap, are run into one (``join_close_words``): Tesseract split a word there ("BAKE
+RIES").
 
 Plain functions, no Django. Words are dicts as the OCR writes them (``text``, ``left``, ``top``,
 ``width``, ``height``, ``conf`` and usually ``line``).
@@ -26,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from difflib import SequenceMatcher
 from typing import Any
 
-from classification.extraction.lines import Line, group_lines
+from classification.extraction.lines import Box, Line, group_lines
 
 Word = Mapping[str, Any]
 
@@ -130,6 +134,15 @@ def _confident(p_lines: Sequence[Sequence[Word]]) -> bool:
     return bool(words) and min(float(w.get("conf", 0)) for w in words) >= CONFIDENT
 
 
+def _stacked(boxes: Sequence[Box]) -> bool:
+    """Two of these line boxes lie one above the other: they share over half the narrower's
+    width (lines side by side, a label and its amount, share none)."""
+    return any(
+        min(a[2], b[2]) - max(a[0], b[0]) > 0.5 * min(a[2] - a[0], b[2] - b[0])
+        for a, b in itertools.combinations(boxes, 2)
+    )
+
+
 # PP-OCR's confidence (0-100) above which its reading of a line replaces a Tesseract reading
 # that disagrees with it. Measured on real-dev's receipts with the PP-OCRv6 recogniser: 80 and 90
 # give the same figures; 60 or less lets through lines PP-OCR guessed at, and vendors drop.
@@ -145,7 +158,9 @@ def merge_readings(
     """``words`` (Tesseract's) with the text of each line re-read from ``number_words``
     (PP-OCR's, same pixels) where the two readings of the line agree by ``min_ratio`` or more;
     boxes, line ids and the other keys stay Tesseract's. A word PP-OCR has no characters for
-    is dropped; the lines PP-OCR's do not cover are kept as read. ``grouped``: ``words``
+    is dropped. A line PP-OCR's do not cover is kept as read where Tesseract is sure of one of
+    its words (``CONFIDENT``), else dropped; a line of PP-OCR's that covers none of Tesseract's
+    is kept where PP-OCR is sure of it (line id ``"ppocr-<n>"``). ``grouped``: ``words``
     already grouped by ``group_lines``, when the caller has them (``extract_fields`` does)."""
     if grouped is None:
         grouped = group_lines(words)
@@ -155,25 +170,41 @@ def merge_readings(
     boxes = [line.box for line in grouped]
     # Each PP-OCR line goes to the Tesseract line it overlaps most; only the lines that share
     # its height are scored (a receipt has 30-60 of each).
-    assigned: dict[int, list[list[Word]]] = {}
-    for p_line, p_box in ((line.words, line.box) for line in group_lines(number_words)):
+    assigned: dict[int, list[Line]] = {}
+    out: list[dict[str, Any]] = []
+    for p_line in group_lines(number_words):
+        p_box = p_line.box
         near = [n for n, box in enumerate(boxes) if box[1] < p_box[3] and box[3] > p_box[1]]
         scores = {n: _overlap(boxes[n], p_box) for n in near}
         best = max(near, key=scores.__getitem__, default=None)
         if best is not None and scores[best] > 0:
             assigned.setdefault(best, []).append(p_line)
-    out: list[dict[str, Any]] = []
+        elif _confident([p_line.words]):
+            # Only PP-OCR read this line, and it is sure of it: Tesseract missed a faint or
+            # heavy line ("NO. 53, JALAN BESAR,", a letterhead's first address line).
+            line_id = f"ppocr-{len(out)}"
+            out.extend({**w, "text": _clean(str(w["text"])), "line": line_id} for w in p_line.words)
     for n, line in enumerate(lines):
-        p_lines = sorted(assigned.get(n, []), key=lambda ln: int(ln[0]["left"]))
+        p_lines = [ln.words for ln in sorted(assigned.get(n, []), key=lambda ln: ln.box[0])]
+        if not p_lines and max(float(w.get("conf", 0)) for w in line) < CONFIDENT:
+            continue  # PP-OCR saw no text here and Tesseract is sure of nothing: specks
         other = " ".join(str(w["text"]) for ln in p_lines for w in ln)
         texts = merge_line(line, other, min_ratio) if p_lines else None
         if texts is None and _confident(p_lines):
             # The readings disagree and PP-OCR is sure: its words, on Tesseract's line. Tesseract
             # read a stamp as letters ("3 12 Ol OIF" for "L1010818") or a faint line as noise
-            # ("OSA, NO.23 BATU 10, ... ANGOR").
+            # ("OSA, NO.23 BATU 10, ... ANGOR"). Where PP-OCR's lines lie one above another,
+            # Tesseract ran two printed lines into one: each is its own line again.
             line_id = line[0].get("line")
+            apart = len(p_lines) > 1 and _stacked([ln.box for ln in assigned[n]])
             out.extend(
-                {**w, "text": _clean(str(w["text"])), "line": line_id} for ln in p_lines for w in ln
+                {
+                    **w,
+                    "text": _clean(str(w["text"])),
+                    "line": f"{line_id}.{k}" if apart else line_id,
+                }
+                for k, ln in enumerate(p_lines)
+                for w in ln
             )
             continue
         if texts is None:
