@@ -521,6 +521,22 @@ ADDRESS_CASES = {
         ["ACME SDN BHD", "NO 2 & 4, JALAN BAYU 4,", "81750 MASAI, JOHOR"],
         "NO 2 & 4, JALAN BAYU 4, 81750 MASAI, JOHOR",
     ),
+    # A line that is only the country is the address's last; in a company's name it is not
+    # an address.
+    "country": (
+        [
+            "GL HANDICRAFT & TAILORING",
+            "19, JALAN KANCIL,",
+            "55100 KUALA LUMPUR",
+            "MALAYSIA",
+            "SUNWAY VELOCITY",
+        ],
+        "19, JALAN KANCIL, 55100 KUALA LUMPUR MALAYSIA",
+    ),
+    "country-in-a-name": (
+        ["Nando's Chickenland Malaysia Sdn Bhd", "Lot 3, Jalan Pelabur 23/1,", "40300 Shah Alam"],
+        "Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam",
+    ),
 }
 
 

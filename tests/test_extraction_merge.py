@@ -166,6 +166,17 @@ def test_a_line_only_one_reading_has_is_kept_where_that_reading_is_sure_of_it() 
     assert [line.text for line in lines] == ["TAMAN DAYA,", "81100 JOHOR"]
 
 
+def test_a_tesseract_line_ppocr_read_with_its_neighbour_is_not_read_twice() -> None:
+    # Tesseract read "Malaysia" apart from the rest of its row; PP-OCR read the row as one line,
+    # which the longer Tesseract line took: "Malaysia" once, not again after it.
+    words = tesseract([(10, "56000 Kuala Lumpur,")])
+    words.append({**words[-1], "text": "Malaysia", "left": 280, "width": 96, "conf": 91.0})
+    words[-1]["line"] = 1
+    numbers = ppocr([(10, "56000KualaLumpur, Malaysia")])
+    lines = group_lines(merge_readings(words, numbers))
+    assert [line.text for line in lines] == ["56000 Kuala Lumpur, Malaysia"]
+
+
 def test_ppocr_lines_one_above_another_over_one_tesseract_line_stay_two_lines() -> None:
     # A skewed receipt: Tesseract read two printed lines as one ("LOT KAWASAN 1851-A ..."),
     # PP-OCR read them apart, surely: each is a line again, not their words interleaved.

@@ -692,6 +692,11 @@ def _address_stop(text: str, place: bool) -> bool:
     )
 
 
+# A line that is only a country, under the town ("MALAYSIA"): the address's last line. Not an
+# address word: a company's name has one too ("Nando's Chickenland Malaysia Sdn Bhd").
+_COUNTRY_LINE = re.compile(
+    r"(?i)^\W*(?:malaysia|singapore|indonesia|thailand|brunei(?:\s+darussalam)?)\W*$"
+)
 # A line that is a name in brackets ("(TESCO PUTRA NILAI)", "(JALAN KLANG LAMA)").
 _BRACKETED = re.compile(r"\s*\(.*\)\s*")
 # A branch's number and name under a chain's address ("1214-JINJANG UTARA").
@@ -727,8 +732,11 @@ def _address_lines(lines: list[Line], start: int) -> list[Line]:
             chosen.append(line)
         elif open_ended and len(_ALPHA.findall(text)) >= 3:
             chosen.append(line)  # no postcode yet: the address goes on ("THE TUBE, 1/39")
-        elif chosen and (_BRACKETED.fullmatch(text) or _BRANCH.match(text)):
-            chosen.append(line)  # a branch's name (in brackets, or after its number) closes it
+        elif chosen and (
+            _BRACKETED.fullmatch(text) or _BRANCH.match(text) or _COUNTRY_LINE.match(text)
+        ):
+            chosen.append(line)  # a branch's name (in brackets, or after its number) or the
+            # country closes it
             break
         elif chosen:
             break

@@ -171,11 +171,17 @@ def merge_readings(
     # Each PP-OCR line goes to the Tesseract line it overlaps most; only the lines that share
     # its height are scored (a receipt has 30-60 of each).
     assigned: dict[int, list[Line]] = {}
+    covered: dict[int, list[int]] = {}  # Tesseract line -> the PP-OCR lines over it
     out: list[dict[str, Any]] = []
-    for p_line in group_lines(number_words):
+    p_grouped = group_lines(number_words)
+    index = {id(p_line): m for m, p_line in enumerate(p_grouped)}
+    for m, p_line in enumerate(p_grouped):
         p_box = p_line.box
         near = [n for n, box in enumerate(boxes) if box[1] < p_box[3] and box[3] > p_box[1]]
         scores = {n: _overlap(boxes[n], p_box) for n in near}
+        for n, score in scores.items():
+            if score > 0:
+                covered.setdefault(n, []).append(m)
         best = max(near, key=scores.__getitem__, default=None)
         if best is not None and scores[best] > 0:
             assigned.setdefault(best, []).append(p_line)
@@ -184,12 +190,21 @@ def merge_readings(
             # heavy line ("NO. 53, JALAN BESAR,", a letterhead's first address line).
             line_id = f"ppocr-{len(out)}"
             out.extend({**w, "text": _clean(str(w["text"])), "line": line_id} for w in p_line.words)
-    for n, line in enumerate(lines):
+    taken: set[int] = set()  # the PP-OCR lines whose text a Tesseract line took
+    # The lines PP-OCR read first: a line it did not read may be in one of theirs.
+    for n in sorted(range(len(lines)), key=lambda n: n not in assigned):
+        line = lines[n]
         p_lines = [ln.words for ln in sorted(assigned.get(n, []), key=lambda ln: ln.box[0])]
         if not p_lines and max(float(w.get("conf", 0)) for w in line) < CONFIDENT:
             continue  # PP-OCR saw no text here and Tesseract is sure of nothing: specks
+        if not p_lines and taken.intersection(covered.get(n, ())):
+            # PP-OCR read this one with its neighbour on the row ("56000 Kuala Lumpur,"
+            # "Malaysia" as one line), and that line took its text: not twice.
+            continue
         other = " ".join(str(w["text"]) for ln in p_lines for w in ln)
         texts = merge_line(line, other, min_ratio) if p_lines else None
+        if p_lines and (texts is not None or _confident(p_lines)):
+            taken.update(index[id(ln)] for ln in assigned[n])
         if texts is None and _confident(p_lines):
             # The readings disagree and PP-OCR is sure: its words, on Tesseract's line. Tesseract
             # read a stamp as letters ("3 12 Ol OIF" for "L1010818") or a faint line as noise
