@@ -533,6 +533,33 @@ ADDRESS_CASES = {
         ],
         "19, JALAN KANCIL, 55100 KUALA LUMPUR MALAYSIA",
     ),
+    # A company's name with a town in it does not begin the address, its suffix misread or not.
+    "company-with-a-town": (
+        ["AA PHARMACY", "SUBANG HEALTHCARE SDN BH D", "B-8, JALAN SS15/4D,", "47500 SUBANG JAYA"],
+        "B-8, JALAN SS15/4D, 47500 SUBANG JAYA",
+    ),
+    # Road words of other countries, and a district ("Mukim").
+    "autoroute": (
+        ["RELAIS TOTAL OULMES", "AUTOROUTE RABAT MEKNES", "15000 KHEMISSET", "Tel. : 05.22"],
+        "AUTOROUTE RABAT MEKNES 15000 KHEMISSET",
+    ),
+    # Begun among the eight lines under the name, an address goes on past them.
+    "past-the-eighth-line": (
+        [
+            "Your order number is",
+            "7290",
+            "tealive",
+            "CT281 - Tealive Shell Kepong",
+            "Ottogo Enterprise",
+            "002570632-X",
+            "GST ID:001018802176",
+            "SHELL STATION PT15944, Mukim",
+            "Batu,",
+            "Jln Besar Kepong",
+            "TAX INVOICE",
+        ],
+        "SHELL STATION PT15944, Mukim Batu, Jln Besar Kepong",
+    ),
     "country-in-a-name": (
         ["Nando's Chickenland Malaysia Sdn Bhd", "Lot 3, Jalan Pelabur 23/1,", "40300 Shah Alam"],
         "Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam",

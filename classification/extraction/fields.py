@@ -405,8 +405,9 @@ _STREET_WORDS = (
     # streets, areas and places
     "jalan", "jln", "jl", "lorong", "lrg", "persiaran", "lebuh", "road", "rd", "street", "st",
     "avenue", "ave", "lane", "strasse", "straße", "weg", "rue", "taman", "tmn", "kawasan",
-    "bandar", "seksyen", "sek", "batu", "kampung", "kg", "industrial", "medan", "square",
-    "pusat", "dataran",
+    "bandar", "seksyen", "sek", "batu", "kampung", "kg", "mukim", "industrial", "medan",
+    "square", "pusat", "dataran", "route", "autoroute", "boulevard", "blvd", "chemin", "calle",
+    "straat", "gasse", "platz",
     # buildings, floors and units
     "lot", "no", "block", "blok", "blk", "level", "floor", "suite", "unit", "building", "plaza",
     "mall", "megamall", "tower", "centre", "center", "complex", "wisma", "menara", "bangunan",
@@ -697,6 +698,8 @@ def _address_stop(text: str, place: bool) -> bool:
 _COUNTRY_LINE = re.compile(
     r"(?i)^\W*(?:malaysia|singapore|indonesia|thailand|brunei(?:\s+darussalam)?)\W*$"
 )
+# "Sdn" (of "Sdn Bhd") alone: the rest of a company's suffix misread ("SDN BH D").
+_SDN = re.compile(r"(?i)\bs[do0]n\b")
 # A line that is a name in brackets ("(TESCO PUTRA NILAI)", "(JALAN KLANG LAMA)").
 _BRACKETED = re.compile(r"\s*\(.*\)\s*")
 # A branch's number and name under a chain's address ("1214-JINJANG UTARA").
@@ -704,17 +707,22 @@ _BRANCH = re.compile(r"^\s*\d{3,5}\s*-\s*[^\W\d_]{2,}(?:\s+[^\W\d_]+)*\s*$")
 
 
 def _address_lines(lines: list[Line], start: int) -> list[Line]:
-    """The address's lines among the eight from ``start``: from the first line with a place
-    word or postcode (and the lines above it that end in a comma) to a contact line, a line
-    that does not go on, or the fifth."""
+    """The address's lines, begun among the eight from ``start``: from the first line with a
+    place word or postcode (and the lines above it that end in a comma) to a contact line, a
+    line that does not go on, or the fifth. A company's name is no first line, though a town
+    is in it."""
     chosen: list[Line] = []
-    for n, line in enumerate(lines[start : start + 8], start):
+    for n, line in enumerate(lines[start:], start):
+        if n >= start + 8 and not chosen:
+            break  # it begins among the eight lines; once begun, it may go on past them
         text = line.text
         place = _ADDRESS.search(text)
         if _address_stop(text, bool(place)):
             if chosen:
                 break
             continue  # a registration number between the name and the address
+        if place and not chosen and (_LEGAL.search(text) or _SDN.search(text)):
+            continue  # a company's name with a town in it ("SUBANG HEALTHCARE SDN BH D")
         if place and not chosen:
             # The lines above that end in a comma begin it ("UNIT L1-044B, VIVACITY MALL,").
             lead = n
