@@ -413,11 +413,15 @@ ADDRESS_CASES = {
         "NO 1l, JALAN U1l 40150 SHAH ALAM",
     ),
     # An address word misread by one glyph of the same shape is the word. "Setangor": a "t"
-    # for an "l" is not a confusion the rule makes (it would read "Tun" as "Tmn" and "Laman"
-    # as "Taman" elsewhere).
+    # for an "l" is not a confusion the rule makes in a short word (it would read "Tun" as
+    # "Tmn" and "Laman" as "Taman" elsewhere), any one letter is in a word of seven or more.
     "glyph": (
         ["ACME SDN BHD", "Lot 3, Jalau Pelabur 23/1, BIk G, J1n 5,", "40300 Shah Alam, Setangor"],
-        "Lot 3, Jalan Pelabur 23/1, BLK G, Jln 5, 40300 Shah Alam, Setangor",
+        "Lot 3, Jalan Pelabur 23/1, BLK G, Jln 5, 40300 Shah Alam, Selangor",
+    ),
+    "long-word": (
+        ["ACME SDN BHD", "69 JALAN NOVA, SEESYEN U5,", "40150 Cherag, SCLANGOR"],
+        "69 JALAN NOVA, SEKSYEN U5, 40150 Cherag, SELANGOR",
     ),
     "glyph-real-words": (
         ["ACME SDN BHD", "No 8, Jalan 7/118B, Desa Tun Razak,", "Laman Rimbunan, 56000 KL"],

@@ -406,11 +406,12 @@ _STREET_WORDS = (
     "jalan", "jln", "jl", "lorong", "lrg", "persiaran", "lebuh", "road", "rd", "street", "st",
     "avenue", "ave", "lane", "strasse", "straße", "weg", "rue", "taman", "tmn", "kawasan",
     "bandar", "seksyen", "sek", "batu", "kampung", "kg", "mukim", "industrial", "medan",
-    "square", "pusat", "dataran", "route", "autoroute", "boulevard", "blvd", "chemin", "calle",
-    "straat", "gasse", "platz",
+    "square", "pusat", "dataran", "perindustrian", "route", "autoroute", "boulevard", "blvd",
+    "chemin", "calle", "straat", "gasse", "platz",
     # buildings, floors and units
     "lot", "no", "block", "blok", "blk", "level", "floor", "suite", "unit", "building", "plaza",
-    "mall", "megamall", "tower", "centre", "center", "complex", "wisma", "menara", "bangunan",
+    "mall", "megamall", "tower", "centre", "center", "complex", "kompleks", "wisma", "menara",
+    "bangunan", "apartment", "pangsapuri",
 )
 ADDRESS_WORDS = (
     *_STREET_WORDS,
@@ -795,9 +796,15 @@ for _word in sorted(_SNAP_WORDS):
     _SNAP_BY_LENGTH.setdefault(len(_word), []).append(_word)
 
 
+# A word this long is read as the address word it differs from by any one letter ("SCLANGOR",
+# "Setangor", "SEESYEN"): shorter, one letter makes another word ("Tun", "Tmn").
+LONG_WORD = 7
+
+
 def _snap_address_word(word: str) -> str:
     """``word`` (with the marks around it) as the one address word it differs from by one
-    glyph of the same shape ("Jalau," is "Jalan,"), in its case; else as it is."""
+    glyph of the same shape ("Jalau," is "Jalan,"), or by any one letter when it is
+    ``LONG_WORD`` letters or more, in its case; else as it is."""
     parts = re.fullmatch(r"(\W*)(\w{3,})(\W*)", word)
     if parts is None or parts[2].casefold() in _KNOWN_WORDS:
         return word
@@ -805,7 +812,10 @@ def _snap_address_word(word: str) -> str:
     found = set()
     for known in _SNAP_BY_LENGTH.get(len(core), []):
         diff = [(a, b) for a, b in zip(core, known, strict=True) if a != b]
-        if len(diff) == 1 and _GLYPH_GROUP.get(diff[0][0], -1) == _GLYPH_GROUP.get(diff[0][1]):
+        if len(diff) == 1 and (
+            len(core) >= LONG_WORD
+            or _GLYPH_GROUP.get(diff[0][0], -1) == _GLYPH_GROUP.get(diff[0][1])
+        ):
             found.add(known)
     if len(found) != 1:
         return word
