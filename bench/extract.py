@@ -22,6 +22,11 @@ several pages, its text reading excluded).
 ``--learn K`` adds ``learn``: the same documents extracted before and after learning from the
 corrections of K documents per vendor or layout (``bench/extract_learning.py``).
 
+Documents are read in order, each type's sorted by file name, and an address read slightly
+differently from how earlier documents of the same vendor read it takes their reading, as the
+product does (``classification.extraction.consensus``); ``consensus`` counts the values it
+changed. ``--no-consensus`` reads every document on its own.
+
 ``--ppocr`` reads the dates and amounts of OCR'd first pages from PP-OCR's words as the product
 does (``classification/ppocr.py``; readings cached by content hash and ``ppocr.VERSION``) and adds
 ``ppocr``: the pages read and the seconds a page; ``--workers N`` reads uncached pages in N
@@ -63,6 +68,7 @@ from PIL import Image  # noqa: E402
 from bench import dataset  # noqa: E402
 from classification import intake, ocr, pdf, ppocr, rendering  # noqa: E402
 from classification.extraction import (  # noqa: E402
+    consensus,
     contracts,
     parsers,
     validation,
@@ -276,6 +282,7 @@ def run(
     use_ppocr: bool = False,
     workers: int = 1,
     every: int = 1,
+    agree: bool = True,
 ) -> dict[str, Any]:
     items = [i for i in dataset.dedupe(dataset.list_items(data)) if i.label in types]
     items = [i for n, i in enumerate(items) if _index_in_type(items, n) % every == 0]
@@ -289,6 +296,10 @@ def run(
     timings: list[float] = []
     per_type_ms: dict[str, list[float]] = {}
     done: dict[str, int] = {}
+    # What the rules read of each vendor's documents so far: (type, field, vendor key) ->
+    # readings, as the product's FieldValue rows keep them (``fieldstore._agreed``).
+    readings: dict[tuple[str, str, str], list[str]] = {}
+    agreed = 0
     for item in items:
         truth = _truth(item)
         if truth is None or done.get(item.label, 0) == limit:
@@ -296,6 +307,18 @@ def run(
         done[item.label] = done.get(item.label, 0) + 1
         schema = SCHEMAS.get(item.label, [])
         found, ms, pages_read = _extract(item, schema, use_ppocr)
+        if agree:
+            label = item.label
+            before = found
+            found = consensus.apply(
+                found, schema, lambda n, k, label=label: readings.get((label, n, k), [])
+            )
+            agreed += sum(found[name] is not before[name] for name in found)
+            key = consensus.group_key(found, schema)
+            for name, kind in schema:
+                value = found.get(name)
+                if key and value and value.source == "rule" and consensus.applies(name, kind):
+                    readings.setdefault((label, name, key), []).append(value.raw)
         timings.append(ms / pages_read)  # a contract's rules read several pages
         per_type_ms.setdefault(item.label, []).append(ms)
         per_type = counts.setdefault(item.label, {})
@@ -336,6 +359,7 @@ def run(
             for label, slot in sorted(checked.items())
         }
     report["documents"] = sum(done.values())
+    report["consensus"] = {"values_changed": agreed} if agree else None
     if use_ppocr:
         seconds = ppocr_seconds(items)
         report["ppocr"] = {
@@ -382,6 +406,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--every", type=int, default=1, metavar="N", help="only every Nth document of each type"
     )
+    parser.add_argument(
+        "--no-consensus",
+        action="store_true",
+        help="read every document on its own, not as earlier documents of its vendor read it",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     types = [t.strip() for t in args.types.split(",") if t.strip()]
@@ -393,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         use_ppocr=args.ppocr,
         workers=args.workers,
         every=args.every,
+        agree=not args.no_consensus,
     )
     report["args"] = {
         "data": str(args.data),
@@ -401,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         "validate": args.validate,
         "ppocr": args.ppocr,
         "every": args.every,
+        "consensus": not args.no_consensus,
     }
     if args.learn is not None:
         from bench import extract_learning  # it imports this module

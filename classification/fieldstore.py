@@ -3,6 +3,9 @@ from the stored OCR words and kept as ``FieldValue`` rows with ``source="rule"``
 what people's corrections taught about the page's layout (``fieldmemory``, tried first) and
 kept with ``source="learned"``.
 
+An address the rules read slightly differently from how the vendor's other documents' rule
+values read it takes their reading (``extraction.consensus``; its ``raw`` stays the page's).
+
 A value a person gave (``source="human"``) is never overwritten; running it again recomputes
 the rule values only, so it is safe to run twice. Pages are read in order: a field found on an
 earlier page wins, a later page only fills what is still missing.
@@ -20,11 +23,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from PIL import Image
 
 from classification import fieldmemory, ppocr, storage
-from classification.extraction import contracts, memory, validation
+from classification.extraction import consensus, contracts, memory, validation
 from classification.extraction.fields import Extracted, extract_fields
 from classification.models import Document, DocumentType, FieldDefinition, FieldValue, Page
 
@@ -231,6 +235,10 @@ def extract_document(document_id: int, document_type: DocumentType | None = None
         return 0
     # PP-OCR reads a scanned page's numbers here, once (stored beside the page image).
     found = extract(pages_for(document, definitions), definitions, compute_numbers=True)
+    by_name = {d.name: d for d in definitions}
+    wanted = [(d.name, d.kind) for d in definitions]
+    found = _agreed(document, found, wanted, by_name)
+    key = consensus.group_key({name: value for name, (_, value) in found.items()}, wanted)
     stored = 0
     with transaction.atomic():
         human = set(
@@ -261,6 +269,7 @@ def extract_document(document_id: int, document_type: DocumentType | None = None
                         if value.source == FieldValue.Source.LEARNED
                         else FieldValue.Source.RULE
                     ),
+                    "group_key": key,
                     "updated_by": None,
                 },
             )
@@ -270,6 +279,36 @@ def extract_document(document_id: int, document_type: DocumentType | None = None
         )
     log.info("document=%s fields extracted=%d type=%s", document.pk, stored, document_type)
     return stored
+
+
+# The most frequent readings of a vendor's documents counted (``_agreed``): the agreed one and
+# whatever ties it.
+READINGS_COUNTED = 3
+
+
+def _agreed(
+    document: Document,
+    found: dict[str, tuple[int, Extracted]],
+    wanted: list[tuple[str, str]],
+    by_name: dict[str, FieldDefinition],
+) -> dict[str, tuple[int, Extracted]]:
+    """``found`` with the addresses the vendor's other documents agree on
+    (``consensus.apply``): their rule values' readings, counted in the database."""
+
+    def readings(name: str, key: str) -> list[str]:
+        counted = (
+            FieldValue.objects.filter(
+                field=by_name[name], group_key=key, source=FieldValue.Source.RULE
+            )
+            .exclude(document=document)
+            .values("raw")
+            .annotate(n=Count("id"))
+            .order_by("-n", "raw")[:READINGS_COUNTED]
+        )
+        return [row["raw"] for row in counted for _ in range(row["n"])]
+
+    values = consensus.apply({name: value for name, (_, value) in found.items()}, wanted, readings)
+    return {name: (number, values[name]) for name, (number, _) in found.items()}
 
 
 # --- Validation -------------------------------------------------------------------------------

@@ -363,6 +363,9 @@ class FieldValue(models.Model):
     bbox = models.JSONField(null=True, blank=True)
     confidence = models.FloatField(null=True, blank=True)
     source = models.CharField(max_length=8, choices=Source.choices)
+    # The document's vendor (``extraction.consensus.vendor_key``): a rule value's ``raw`` is
+    # counted among the readings of that vendor's documents (``fieldstore``).
+    group_key = models.CharField(max_length=64, blank=True, default="")
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -373,6 +376,7 @@ class FieldValue(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["document", "field"], name="unique_value_per_field")
         ]
+        indexes = [models.Index(fields=["field", "group_key"], name="value_by_vendor")]
 
     def __str__(self) -> str:
         return f"{self.document_id}: {self.field_id}={self.value!r}"

@@ -102,3 +102,42 @@ def test_the_same_value_picked_elsewhere_becomes_the_persons_without_a_correctio
     assert services.correct_fields(document, label, labeler, {total: elsewhere}) == []
     moved = FieldValue.objects.get(pk=stored.pk)
     assert (moved.value, moved.source, moved.bbox) == ("120.00", "human", [1.0, 2.0, 30.0, 12.0])
+
+
+def _receipt(address_line: str) -> list[str]:
+    return [
+        "UNIHAKKA INTERNATIONAL SDN BHD",
+        address_line,
+        "81200 JOHOR BAHRU, JOHOR",
+        "Date: 05/03/2018",
+        "TOTAL 9.00",
+    ]
+
+
+def test_an_address_is_read_as_the_vendors_other_documents_read_it(labeler) -> None:
+    receipt = DocumentType.objects.get(name="receipt")
+    for n in range(2):
+        services.assign_type(
+            waiting_document(f"r{n}.png", _receipt("12, JALAN TAMPOI 7/4,")), receipt, labeler
+        )
+    address = FieldDefinition.objects.get(document_type=receipt, name="address")
+    shop = "12, JALAN TAMPOI 7/4, 81200 JOHOR BAHRU, JOHOR"
+    assert set(FieldValue.objects.filter(field=address).values_list("value", flat=True)) == {shop}
+    # A slip on the third print: the two others' reading, the page's kept as its raw text.
+    slipped = waiting_document("r2.png", _receipt("12, JALAN TAMPOL 7/4,"))
+    services.assign_type(slipped, receipt, labeler)
+    stored = FieldValue.objects.get(document=slipped, field=address)
+    assert (stored.value, stored.raw, stored.source) == (
+        shop,
+        "12, JALAN TAMPOL 7/4, 81200 JOHOR BAHRU, JOHOR",
+        "rule",
+    )
+    assert stored.group_key == "unihakkainternationalsdnbhd"
+    assert fieldstore.extract_document(slipped.pk) >= 1  # run again: the same
+    assert FieldValue.objects.get(pk=stored.pk).value == shop
+    # Another vendor's documents are not counted.
+    other = waiting_document("o.png", ["ACME SDN BHD", *_receipt("12, JALAN TAMPOL 7/4,")[1:]])
+    services.assign_type(other, receipt, labeler)
+    assert FieldValue.objects.get(document=other, field=address).value.startswith(
+        "12, JALAN TAMPOL"
+    )

@@ -921,6 +921,12 @@ def _rules(name: str, kind: str) -> list[str]:
     return ["labeled"]
 
 
+def names_issuer(name: str, kind: str) -> bool:
+    """Whether a field names the document's issuer (the vendor rule fills it): a vendor,
+    supplier, bank, employer."""
+    return _rules(name, kind) == ["vendor"]
+
+
 def _either(
     rule: Callable[..., Extracted | None],
     first: list[Line],
@@ -1030,4 +1036,12 @@ def extract_fields(
     return out
 
 
-__all__ = ["Extracted", "Line", "extract_fields", "group_lines", "name_words", "union_box"]
+__all__ = [
+    "Extracted",
+    "Line",
+    "extract_fields",
+    "group_lines",
+    "name_words",
+    "names_issuer",
+    "union_box",
+]

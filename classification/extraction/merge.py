@@ -188,8 +188,8 @@ def merge_readings(
         elif _confident([p_line.words]):
             # Only PP-OCR read this line, and it is sure of it: Tesseract missed a faint or
             # heavy line ("NO. 53, JALAN BESAR,", a letterhead's first address line).
-            line_id = f"ppocr-{len(out)}"
-            out.extend({**w, "text": _clean(str(w["text"])), "line": line_id} for w in p_line.words)
+            own_id = f"ppocr-{len(out)}"
+            out.extend({**w, "text": _clean(str(w["text"])), "line": own_id} for w in p_line.words)
     taken: set[int] = set()  # the PP-OCR lines whose text a Tesseract line took
     # The lines PP-OCR read first: a line it did not read may be in one of theirs.
     for n in sorted(range(len(lines)), key=lambda n: n not in assigned):

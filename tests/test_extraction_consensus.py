@@ -1,0 +1,72 @@
+"""An address read as the vendor's other documents read it (classification.extraction.consensus):
+an OCR slip on one print gives way to the reading the vendor's documents share; another branch,
+a tie or too few documents leave the reading as it is."""
+
+from __future__ import annotations
+
+from classification.extraction.consensus import agreed, apply, group_key, vendor_key
+from classification.extraction.fields import Extracted
+
+SHOP = "12, Jalan Tampoi 7/4, Kawasan Perindustrian Tampoi, 81200 Johor Bahru, Johor"
+SLIP = "12, Jalan Tampol 7/4, Kawasan Perindustrian Tampoi, 81200 Johor Bahru, Johor"
+FIELDS = [("vendor", "text"), ("address", "text"), ("total", "money")]
+
+
+def test_a_slip_gives_way_to_what_two_other_documents_read_alike() -> None:
+    assert agreed(SLIP, [SHOP, SHOP]) == SHOP
+    assert agreed(SLIP, [SHOP, SHOP, SHOP, SLIP]) == SHOP
+    # Marks too: "SETAPAK." on one print where the others read "SETAPAK,".
+    panas = "NO 290, JALAN AIR PANAS, SETAPAK, 53200, KUALA LUMPUR."
+    assert agreed(panas.replace("SETAPAK,", "SETAPAK."), [panas] * 3) == panas
+
+
+def test_the_reading_stands_without_an_agreement_to_give_way_to() -> None:
+    assert agreed(SLIP, [SHOP]) is None  # one document is no agreement
+    assert agreed(SLIP, []) is None
+    assert agreed(SHOP, [SHOP, SHOP]) is None  # the same
+    assert agreed(SLIP, [SHOP, SHOP, SLIP, SLIP]) is None  # as many read it this way
+    other = SHOP.replace("Tampoi", "Tebrau").replace("7/4", "9/2")
+    assert agreed(SLIP, [other, other]) is None  # another place
+    assert agreed("", [SHOP, SHOP]) is None
+
+
+def test_a_digit_another_digit_is_another_branch() -> None:
+    branch = "LOT P.T. 2811, JALAN ANGSA, TAMAN BERKELEY 41150 KLANG, SELANGOR 1214-JINJANG UTARA"
+    other = branch.replace("1214", "1217")
+    assert agreed(other, [branch, branch]) is None
+    assert agreed(branch.replace("1214-", "1214 "), [branch, branch]) == branch
+
+
+def test_the_vendor_key_ignores_case_spaces_and_marks() -> None:
+    assert vendor_key("UNIHAKKA INTERNATIONAL SDN. BHD.") == vendor_key(
+        "Unihakka International Sdn Bhd"
+    )
+    assert vendor_key(None) == vendor_key("") == ""
+
+
+def _value(text: str, source: str = "rule") -> Extracted:
+    return Extracted(text, text, (10, 20, 300, 60), 0.6, source)
+
+
+def test_apply_changes_a_rule_address_keeps_its_reading_and_asks_by_the_vendor() -> None:
+    asked: list[tuple[str, str]] = []
+
+    def readings(name: str, key: str) -> list[str]:
+        asked.append((name, key))
+        return [SHOP, SHOP]
+
+    found = {"vendor": _value("UNIHAKKA SDN BHD"), "address": _value(SLIP), "total": _value("9.00")}
+    out = apply(found, FIELDS, readings)
+    assert out["address"].value == SHOP and out["address"].raw == SLIP
+    assert out["address"].bbox == found["address"].bbox
+    assert out["vendor"] is found["vendor"] and out["total"] is found["total"]
+    assert asked == [("address", "unihakkasdnbhd")]
+    assert group_key(found, FIELDS) == "unihakkasdnbhd"
+
+
+def test_apply_leaves_a_learned_address_and_a_document_without_a_vendor() -> None:
+    learned = {"vendor": _value("UNIHAKKA SDN BHD"), "address": _value(SLIP, "learned")}
+    assert apply(learned, FIELDS, lambda *_: [SHOP, SHOP]) == learned
+    nameless = {"address": _value(SLIP)}
+    assert apply(nameless, FIELDS, lambda *_: [SHOP, SHOP]) == nameless
+    assert group_key(nameless, FIELDS) == ""
