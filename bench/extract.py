@@ -44,6 +44,7 @@ validation lets through).
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import io
 import json
@@ -274,6 +275,10 @@ def _extract(
     return extracted, (time.perf_counter() - started) * 1000, 1
 
 
+def _readings(of_type: dict[tuple[str, str], list[str]], name: str, key: str) -> list[str]:
+    return of_type.get((name, key), [])
+
+
 def run(
     data: Path,
     types: list[str],
@@ -296,9 +301,9 @@ def run(
     timings: list[float] = []
     per_type_ms: dict[str, list[float]] = {}
     done: dict[str, int] = {}
-    # What the rules read of each vendor's documents so far: (type, field, vendor key) ->
+    # What the rules read of each vendor's documents so far: type -> (field, vendor key) ->
     # readings, as the product's FieldValue rows keep them (``fieldstore._agreed``).
-    readings: dict[tuple[str, str, str], list[str]] = {}
+    readings: dict[str, dict[tuple[str, str], list[str]]] = {}
     agreed = 0
     for item in items:
         truth = _truth(item)
@@ -308,17 +313,15 @@ def run(
         schema = SCHEMAS.get(item.label, [])
         found, ms, pages_read = _extract(item, schema, use_ppocr)
         if agree:
-            label = item.label
+            of_type = readings.setdefault(item.label, {})
             before = found
-            found = consensus.apply(
-                found, schema, lambda n, k, label=label: readings.get((label, n, k), [])
-            )
+            found = consensus.apply(found, schema, functools.partial(_readings, of_type))
             agreed += sum(found[name] is not before[name] for name in found)
             key = consensus.group_key(found, schema)
             for name, kind in schema:
                 value = found.get(name)
                 if key and value and value.source == "rule" and consensus.applies(name, kind):
-                    readings.setdefault((label, name, key), []).append(value.raw)
+                    of_type.setdefault((name, key), []).append(value.raw)
         timings.append(ms / pages_read)  # a contract's rules read several pages
         per_type_ms.setdefault(item.label, []).append(ms)
         per_type = counts.setdefault(item.label, {})
