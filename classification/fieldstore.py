@@ -281,11 +281,6 @@ def extract_document(document_id: int, document_type: DocumentType | None = None
     return stored
 
 
-# The most frequent readings of a vendor's documents counted (``_agreed``): the agreed one and
-# whatever ties it.
-READINGS_COUNTED = 3
-
-
 def _agreed(
     document: Document,
     found: dict[str, tuple[int, Extracted]],
@@ -303,7 +298,7 @@ def _agreed(
             .exclude(document=document)
             .values("raw")
             .annotate(n=Count("id"))
-            .order_by("-n", "raw")[:READINGS_COUNTED]
+            .order_by("-n", "raw")[: consensus.READINGS]
         )
         return [row["raw"] for row in counted for _ in range(row["n"])]
 

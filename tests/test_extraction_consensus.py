@@ -70,3 +70,27 @@ def test_apply_leaves_a_learned_address_and_a_document_without_a_vendor() -> Non
     nameless = {"address": _value(SLIP)}
     assert apply(nameless, FIELDS, lambda *_: [SHOP, SHOP]) == nameless
     assert group_key(nameless, FIELDS) == ""
+
+
+def test_a_run_of_words_most_documents_read_alike_is_corrected_where_their_lines_differ() -> None:
+    # Every branch prints its mall under the chain's address: no two readings are the same,
+    # but "7/118B" is what most of them read where this one read "7/1188".
+    shop = "No 8, Jalan 7/118B, Desa Tun Razak 56000 Kuala Lumpur, Malaysia"
+    others = [f"{shop} IOI MALL", f"{shop} KSL CITY", shop.replace("7/118B", "7/1188"), shop]
+    reading = shop.replace("7/118B", "7/1188") + " AEON SHAH ALAM"
+    assert agreed(reading, others) == f"{shop} AEON SHAH ALAM"
+    # In the reading's own case: capitals where it has them.
+    assert agreed(reading.upper(), others) == f"{shop} AEON SHAH ALAM".upper()
+    # As many read it as this document does: it stands.
+    assert agreed(reading, others[:3]) is None
+
+
+def test_a_run_of_words_stands_when_the_others_read_it_too_differently() -> None:
+    dinar = "No.49, Jalan Dinar G U3/G, Subang Perdana, 40150 Shah Alam"
+    olnar = dinar.replace("Dinar", "Olnar")  # a misreading most prints share: two letters
+    assert agreed(dinar + " A", [olnar + " B", olnar + " C"]) is None
+    floor = "3 FLOOR, AEON TAMAN MALURI SC JLN JEJAKA, 55100 KUALA LUMPUR"
+    flr = floor.replace("3 FLOOR", "3RD FLR")  # another print of the address
+    assert agreed(floor + " X", [flr + " Y", flr + " Z"]) is None
+    branch = "LOT P.T. 2811, JALAN ANGSA, 41150 KLANG, SELANGOR 1214-JINJANG UTARA"
+    assert agreed(branch, [branch.replace("1214", "1217")] * 3) is None

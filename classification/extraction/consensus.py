@@ -4,7 +4,9 @@ vendor's others.
 A shop prints the same address on every receipt; OCR misreads a character or a mark on one print
 and not on the next ("Tampol" once among "Tampoi", "Kawasan Perindustrlan", "SETAPAK." for
 "SETAPAK,"). ``agreed`` takes the reading the vendor's other documents share when this
-document's reading differs from it only slightly: an OCR slip, not another place. The readings
+document's reading differs from it only slightly: an OCR slip, not another place; where they
+share no whole reading (each branch of a chain prints its own line under the address), it
+corrects the runs of words most of them read alike (``_voted``). The readings
 are the rules' own, from documents nobody corrected; what a person corrects is learned apart
 (``memory``, ``classification.fieldmemory``).
 
@@ -27,6 +29,8 @@ from classification.extraction.fields import Extracted, names_issuer
 MIN_RATIO = 0.95
 # Documents that must have read the agreed value, the same way, before it replaces a reading.
 MIN_DOCUMENTS = 2
+# Distinct readings of a vendor's documents counted, the most frequent first.
+READINGS = 50
 # Longest key kept (``FieldValue.group_key``).
 KEY_LENGTH = 64
 
@@ -40,6 +44,11 @@ def vendor_key(vendor: str | None) -> str:
     """The key a vendor's documents share: its name case-folded, without spaces and marks
     ("SDN. BHD." and "SDN BHD" alike); '' for none."""
     return re.sub(r"[\W_]+", "", (vendor or "").casefold())[:KEY_LENGTH]
+
+
+def _most_common(counts: Counter[str]) -> list[tuple[str, int]]:
+    """``counts`` most frequent first, then in text order: the database's order."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _plain(text: str) -> str:
@@ -58,6 +67,75 @@ def _same_numbers(a: str, b: str) -> bool:
     return True
 
 
+# Readings of the vendor's documents that vote on a reading's words are at least this alike to
+# it as a whole: the same address, give or take a branch's line.
+SAME_ADDRESS = 0.8
+
+
+# A run of words is a slip away from the vendor's reading of it when they differ by this many
+# characters at most and are this alike: "7/1188" and "7/118B", not "Dinar" and "Olnar" (a
+# misreading most prints share) or "3 FLOOR" and "3RD FLR" (another print).
+SLIP = 2
+SLIP_ALIKE = 0.75
+
+
+def _changed(a: str, b: str) -> int:
+    """Characters changed between ``a`` and ``b`` (each replaced, added or dropped one)."""
+    ops = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    return sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in ops if op != "equal")
+
+
+def _in_case_of(text: str, model: str) -> str:
+    """``text`` in the case ``model`` is written in (capitals, small letters), else as it is."""
+    if model.isupper():
+        return text.upper()
+    if model.islower():
+        return text.lower()
+    return text
+
+
+def _voted(reading: str, others: list[str], min_documents: int) -> str | None:
+    """``reading`` with each run of its words that most of the vendor's documents read
+    otherwise, the same way ("7/1188" where they read "7/118B", "SETAPAK." for "SETAPAK,"),
+    replaced by their reading when it is a slip away (``_same_numbers``); None when nothing
+    changes. Documents whose reading is another address do not vote."""
+    words = reading.split()
+    folded = [w.casefold() for w in words]
+    plain = _plain(reading)
+    shares: list[set[int]] = []  # for each document, the positions of our words it read alike
+    votes: dict[tuple[int, int], Counter[str]] = {}
+    for other in others:
+        if SequenceMatcher(None, _plain(other), plain, autojunk=False).ratio() < SAME_ADDRESS:
+            continue
+        theirs = other.split()
+        ops = SequenceMatcher(None, folded, [w.casefold() for w in theirs], autojunk=False)
+        shared: set[int] = set()
+        for op, i1, i2, j1, j2 in ops.get_opcodes():
+            if op == "equal":
+                shared.update(range(i1, i2))
+            elif op == "replace":
+                votes.setdefault((i1, i2), Counter())[" ".join(theirs[j1:j2])] += 1
+        shares.append(shared)
+    out: list[str] = list(words)
+    taken: set[int] = set()
+    for (i1, i2), counted in sorted(votes.items(), key=lambda kv: -max(kv[1].values())):
+        span = set(range(i1, i2))
+        (other, count), *rest = counted.most_common()
+        ours = 1 + sum(span <= shared for shared in shares)  # this document reads it so
+        if span & taken or count < min_documents or count <= ours:
+            continue
+        if rest and rest[0][1] == count:
+            continue
+        mine = " ".join(words[i1:i2])
+        a, b = mine.casefold(), other.casefold()
+        alike = SequenceMatcher(None, a, b, autojunk=False).ratio()
+        if alike < SLIP_ALIKE or _changed(a, b) > SLIP or not _same_numbers(a, b):
+            continue
+        out[i1:i2] = [_in_case_of(other, mine)] + [""] * (i2 - i1 - 1)
+        taken |= span
+    return " ".join(w for w in out if w) if taken else None
+
+
 def agreed(
     reading: str,
     others: Iterable[str],
@@ -65,21 +143,28 @@ def agreed(
     min_documents: int = MIN_DOCUMENTS,
 ) -> str | None:
     """The value the vendor's other documents' readings (``others``) agree on, for a document
-    that read ``reading``: the reading most of them share, by ``min_documents`` or more and
-    more than share ``reading`` itself, when ``reading`` differs from it only by an OCR slip
-    (``min_ratio`` alike, the same digits). None when ``reading`` stands: nothing agreed on,
-    the same, or another place."""
+    that read ``reading``; None when ``reading`` stands.
+
+    The reading most of them share, by ``min_documents`` or more and more than share
+    ``reading`` itself, when ``reading`` differs from it only by OCR slips (``min_ratio``
+    alike, the same digits). Else ``reading`` with each run of its words that most of them
+    read otherwise, alike, corrected (``_voted``: their readings differ elsewhere, a branch's
+    line)."""
     counts = Counter(text for text in others if text)
     if not reading or not counts:
         return None
+    # The most frequent readings only, as many times as they were read: what the database
+    # hands over (``fieldstore``) and what the bench keeps alike.
+    others = [text for text, n in _most_common(counts)[:READINGS] for _ in range(n)]
+    counts = Counter(others)
     counts[reading] += 1
-    (best, count), *rest = counts.most_common()
-    if best == reading or count < min_documents or (rest and rest[0][1] == count):
-        return None
-    a, b = _plain(best), _plain(reading)
-    if SequenceMatcher(None, a, b, autojunk=False).ratio() < min_ratio:
-        return None
-    return best if _same_numbers(a, b) else None
+    (best, count), *rest = _most_common(counts)
+    if best != reading and count >= min_documents and not (rest and rest[0][1] == count):
+        a, b = _plain(best), _plain(reading)
+        alike = SequenceMatcher(None, a, b, autojunk=False).ratio()
+        if alike >= min_ratio and _same_numbers(a, b):
+            return best
+    return _voted(reading, others, min_documents)
 
 
 def group_key(found: Mapping[str, Extracted], fields: Iterable[tuple[str, str]]) -> str:
