@@ -299,3 +299,24 @@ def test_where_tesseract_read_almost_nothing_the_names_come_from_ppocr() -> None
     unsure = [{**w, "conf": 60.0} for w in numbers]
     found = extract_fields(tesseract(RECEIPT), 600, 800, FIELDS, number_words=unsure)
     assert found["vendor"].value == "PASARAYA BORONG PlNTAR SDN BHD"
+
+
+def test_a_comma_run_on_into_the_next_word_where_the_print_sets_commas_tight() -> None:
+    # The print sets its commas with no space after them ("Tampoi,81200", read so by Tesseract
+    # too): where PP-OCR reads "Bahru,Johor" run on, Tesseract's two words are one.
+    words = tesseract([(10, "Tampoi,81200 Johor Bahru, Johor")])
+    numbers = ppocr([(10, "Tampoi,81200 Johor Bahru,Johor")])
+    lines = group_lines(merge_readings(words, numbers))
+    assert [line.text for line in lines] == ["Tampoi,81200 Johor Bahru,Johor"]
+    # Not on a line without such a comma: PP-OCR leaves out a space after a comma as often as
+    # the print has none ("Shah Alam,Selangor" where it prints "Shah Alam, Selangor").
+    words = tesseract([(10, "40300 Shah Alam, Selangor.")])
+    numbers = ppocr([(10, "40300 Shah Alam,Selangor.")])
+    lines = group_lines(merge_readings(words, numbers))
+    assert [line.text for line in lines] == ["40300 Shah Alam, Selangor."]
+    # Nor where PP-OCR put the space in.
+    words = tesseract([(10, "Tampoi,81200 Johor Bahru, Johor")])
+    numbers = ppocr([(10, "Tampoi,81200 Johor Bahru, Johor")])
+    assert [line.text for line in group_lines(merge_readings(words, numbers))] == [
+        "Tampoi,81200 Johor Bahru, Johor"
+    ]

@@ -24,9 +24,10 @@ Plain functions, no Django. Words are dicts as the OCR writes them (``text``, ``
 from __future__ import annotations
 
 import itertools
+import re
 import statistics
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -76,6 +77,21 @@ def merge_line(line: Sequence[Word], other: str, min_ratio: float = MIN_RATIO) -
     """The texts of ``line``'s words re-read from ``other`` (the PP-OCR text over the same
     place), one per word ('' for a word PP-OCR has nothing for); None when the two readings
     are less similar than ``min_ratio``. A space PP-OCR put inside a word's characters stays."""
+    merged = _merge_line(line, other, min_ratio)
+    return None if merged is None else merged[0]
+
+
+# A word with a comma inside it ("Tampoi,81200"): the print puts no space after a comma.
+_TIGHT_COMMA = re.compile(r"[^\W_],[^\W_]")
+
+
+def _merge_line(
+    line: Sequence[Word], other: str, min_ratio: float
+) -> tuple[list[str], set[int]] | None:
+    """``merge_line``'s texts, and the words (by position) that run on into the next one with
+    no space: a word ending in a comma that PP-OCR read run on into the next ("Bahru,Johor"),
+    on a line where Tesseract too read a comma with no space after it. Elsewhere PP-OCR leaves
+    out a space after a comma as often as the print has none."""
     texts = [str(w["text"]).replace(" ", "") for w in line]
     t = "".join(texts)
     owner = [k for k, text in enumerate(texts) for _ in text]  # each character's word
@@ -119,13 +135,23 @@ def merge_line(line: Sequence[Word], other: str, min_ratio: float = MIN_RATIO) -
         else:  # "delete": PP-OCR lost Tesseract's punctuation ("13," read "13"), or misread
             chars.extend((owner[i], j1 - 1, t[i]) for i in range(i1, i2) if not t[i].isalnum())
     out = [""] * len(line)
+    first: list[int | None] = [None] * len(line)
     last: list[int | None] = [None] * len(line)
     for k, j, ch in chars:
         if out[k] and j in breaks and last[k] == j - 1:
             out[k] += " "
+        if first[k] is None:
+            first[k] = j
         out[k] += ch
         last[k] = j
-    return out
+    run_on: set[int] = set()
+    if any(_TIGHT_COMMA.search(text) for text in texts):
+        for k in range(len(line) - 1):
+            end, start = last[k], first[k + 1]
+            ran_on = end is not None and start == end + 1 and start not in breaks
+            if out[k].endswith(",") and ran_on:
+                run_on.add(k)
+    return out, run_on
 
 
 def _confident(p_lines: Sequence[Sequence[Word]]) -> bool:
@@ -202,7 +228,8 @@ def merge_readings(
             # "Malaysia" as one line), and that line took its text: not twice.
             continue
         other = " ".join(str(w["text"]) for ln in p_lines for w in ln)
-        texts = merge_line(line, other, min_ratio) if p_lines else None
+        merged_line = _merge_line(line, other, min_ratio) if p_lines else None
+        texts, run_on = merged_line if merged_line is not None else (None, set())
         if p_lines and (texts is not None or _confident(p_lines)):
             taken.update(index[id(ln)] for ln in assigned[n])
         if texts is None and _confident(p_lines):
@@ -228,12 +255,13 @@ def merge_readings(
         # Two readings agree on the line: a word is as sure as PP-OCR's least sure word there
         # when Tesseract was less sure ("BILTON STIX" at 0 and 33, "BILLION SIX" at 92).
         agreed = min((float(w["conf"]) for ln in p_lines for w in ln if "conf" in w), default=0)
-        merged = [
-            {**w, "text": text, "conf": max(float(w.get("conf", 0)), agreed)}
-            for w, text in zip(line, texts, strict=True)
+        kept = [
+            (k, {**w, "text": text, "conf": max(float(w.get("conf", 0)), agreed)})
+            for k, (w, text) in enumerate(zip(line, texts, strict=True))
             if text
         ]
-        out.extend(join_close_words(merged))
+        joins = {n for n, ((k, _), _) in enumerate(itertools.pairwise(kept)) if k in run_on}
+        out.extend(join_close_words([w for _, w in kept], run_on=joins))
     return out
 
 
@@ -246,10 +274,13 @@ NARROW_GAP = 0.5
 NARROW_SHARE = 0.6
 
 
-def join_close_words(line: Sequence[Word], close_gap: float = CLOSE_GAP) -> list[dict[str, Any]]:
+def join_close_words(
+    line: Sequence[Word], close_gap: float = CLOSE_GAP, run_on: Collection[int] = ()
+) -> list[dict[str, Any]]:
     """The words of one line (left to right) with those closer than ``close_gap`` character
-    widths, or narrowly apart (``NARROW_GAP``, ``NARROW_SHARE``), run together into one word
-    (their boxes' union, the lower confidence)."""
+    widths, or narrowly apart (``NARROW_GAP``, ``NARROW_SHARE``), or that run on into the next
+    (their positions in ``run_on``), run together into one word (their boxes' union, the lower
+    confidence)."""
     chars = sum(len(str(w["text"])) for w in line)
     if len(line) < 2 or not chars:
         return [dict(w) for w in line]
@@ -257,12 +288,12 @@ def join_close_words(line: Sequence[Word], close_gap: float = CLOSE_GAP) -> list
     gaps = [int(b["left"]) - int(a["left"]) - int(a["width"]) for a, b in itertools.pairwise(line)]
     typical = statistics.median(gaps) if len(gaps) >= 3 else 0
     out = [dict(line[0])]
-    for w in line[1:]:
+    for n, w in enumerate(line[1:], 1):
         last = out[-1]
         right = int(last["left"]) + int(last["width"])
         gap = int(w["left"]) - right
         narrow = gap < NARROW_GAP * char_width and gap < NARROW_SHARE * typical
-        if gap < close_gap * char_width or narrow:
+        if gap < close_gap * char_width or narrow or n - 1 in run_on:
             top = min(int(last["top"]), int(w["top"]))
             bottom = max(int(last["top"]) + int(last["height"]), int(w["top"]) + int(w["height"]))
             out[-1] = {
