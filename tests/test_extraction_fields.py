@@ -564,6 +564,31 @@ ADDRESS_CASES = {
         ],
         "SHELL STATION PT15944, Mukim Batu, Jln Besar Kepong",
     ),
+    # A township's section is a place ("SS21/1A"): the address begins there.
+    "section": (
+        ["BISTRO & CAFE", "109, SS21/1A,", "DAMANSARA UTAMA", "GST ID ; 001661886464"],
+        "109, SS21/1A, DAMANSARA UTAMA",
+    ),
+    # A company number at the end of an address line, or on its own line ("BR No.:"), and a
+    # document number under it are not the address.
+    "company-number-after": (
+        [
+            "DIGI TELECOMMUNICATIONS SDN BHD",
+            "LOT LG 315, 1-UTAMA SHOPPING CENTRE, 201283-M",
+            "LEBUH BANDAR UTAMA, 47800 SELANGOR",
+        ],
+        "LOT LG 315, 1-UTAMA SHOPPING CENTRE, LEBUH BANDAR UTAMA, 47800 SELANGOR",
+    ),
+    "business-registration-line": (
+        [
+            "FUYI MINIMARKET",
+            "BR No.: 0195932-X",
+            "NO 43-45-47G, TAMAN SEJATI,",
+            "45600 BESTARI JAYA",
+            "Document No TD01167104",
+        ],
+        "NO 43-45-47G, TAMAN SEJATI, 45600 BESTARI JAYA",
+    ),
     "country-in-a-name": (
         ["Nando's Chickenland Malaysia Sdn Bhd", "Lot 3, Jalan Pelabur 23/1,", "40300 Shah Alam"],
         "Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam",

@@ -422,7 +422,11 @@ ADDRESS_WORDS = (
     "klang", "subang", "cheras", "ampang", "kembangan", "kajang", "bangi", "bahru", "ipoh",
 )
 # fmt: on
-_ADDRESS = re.compile(rf"(?i)\b(?:{'|'.join(ADDRESS_WORDS)}|shah\s+alam|lebuh\w*)\b|\b\d{{5}}\b")
+_ADDRESS = re.compile(
+    rf"(?i)\b(?:{'|'.join(ADDRESS_WORDS)}|shah\s+alam|lebuh\w*)\b|\b\d{{5}}\b"
+    # A township's section ("SS21/1A", "PJU 1A/3", "USJ 9"): Malaysia's planned suburbs.
+    r"|\b(?:SS|PJS|PJU|USJ)\s?\d{1,2}[A-Z]?(?:/\d{1,3}[A-Z]?)?\b"
+)
 _ALPHA = re.compile(r"[^\W\d_]")
 
 
@@ -664,7 +668,7 @@ def _tidy(text: str) -> str:
 # "(001610235-P)", "96585/7-A", "0026930 74-K", "822737-¥", "{Company No. 113825-)"):
 # what a letterhead prints under the name, above the address.
 _REGISTRATION_LINE = re.compile(
-    r"(?i)^\W*(?:(?:c[o0][mn]pany|co|reg\w*|no|number|roc)\b\.?\W*)*[A-Z]{0,3}\d"
+    r"(?i)^\W*(?:(?:c[o0][mn]pany|co|reg\w*|no|number|roc|brn?)\b\.?\W*)*[A-Z]{0,3}\d"
     r"(?:[\d/]{3,}\d\s*-?\s*[A-Z]|[\dA-Z ]{4,}\s*[-\u2013]\s*\S{0,2})\W*$"
 )
 
@@ -675,7 +679,7 @@ _PHONE_LINE = re.compile(r"^\W*(?:\+?6?0\d{1,2}|\(0\d{1,2}\))[-\s]?\d{3,4}[-\s]?
 
 # A document number's label ("TAX INVOICE NO [ 8 ]", "Receipt #:", "Bill No.").
 _DOCUMENT_NUMBER = re.compile(
-    r"(?i)\b(?:invoice|inv|receipt|bill|slip|order|trans\w*)\s*(?:no\b|#|number\b)"
+    r"(?i)\b(?:invoice|inv|receipt|bill|slip|order|trans\w*|document|doc)\s*(?:no\b|#|number\b)"
 )
 
 
@@ -877,9 +881,16 @@ def _extract_address(lines: list[Line], height: int) -> Extracted | None:
     chosen = _address_lines(lines, start) or (_address_lines(lines, 0) if start else [])
     if not chosen:
         return None
-    text = _tidy_address(_tidy(" ".join(line.text for line in chosen)))
-    conf = confidence(0.3, 0.15 * (vendor is not None), 0.2 * bool(re.search(r"\b\d{5}\b", text)))
+    # A company number the letterhead prints at the end of an address line is not the address.
+    texts = [_COMPANY_NUMBER_AFTER.sub("", line.text) for line in chosen]
+    text = _tidy_address(_tidy(" ".join(t for t in texts if t)))
+    conf = confidence(0.3, 0.15 * (vendor is not None), 0.2 * bool(_POSTCODE.search(text)))
     return Extracted(text, text, union_box(w for line in chosen for w in line.words), conf)
+
+
+# A company's registration number after a line's words ("... CENTRE, 201283-M"): five digits
+# or more and a letter.
+_COMPANY_NUMBER_AFTER = re.compile(r"(?<=\S)\s+[({]?\d{5,}\s?-\s?[A-Z][)}]?[,.]?\s*$")
 
 
 # --------------------------------------------------------------------------------------------
