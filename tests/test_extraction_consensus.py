@@ -35,6 +35,16 @@ def test_a_digit_another_digit_is_another_branch() -> None:
     other = branch.replace("1214", "1217")
     assert agreed(other, [branch, branch]) is None
     assert agreed(branch.replace("1214-", "1214 "), [branch, branch]) == branch
+    # Unless three documents or more, three to one, read it otherwise: a digit misread.
+    lot = "LOT 1851-A & 1851-B, JALAN KPB 6, 43300 SERI KEMBANGAN, SELANGOR"
+    assert agreed(lot.replace("1851-A", "1351-A"), [lot] * 3) == lot
+    assert agreed(lot.replace("1851-A", "1351-A") + " (TESCO)", [f"{lot} (AEON)"] * 3) == (
+        f"{lot} (TESCO)"
+    )
+    # Three to two is not enough for a digit.
+    slipped = lot.replace("1851-A", "1351-A")
+    assert agreed(slipped, [lot] * 3 + [slipped]) is None
+    assert agreed(other, [branch] * 2) is None
 
 
 def test_the_vendor_key_ignores_case_spaces_and_marks() -> None:
@@ -93,4 +103,5 @@ def test_a_run_of_words_stands_when_the_others_read_it_too_differently() -> None
     flr = floor.replace("3 FLOOR", "3RD FLR")  # another print of the address
     assert agreed(floor + " X", [flr + " Y", flr + " Z"]) is None
     branch = "LOT P.T. 2811, JALAN ANGSA, 41150 KLANG, SELANGOR 1214-JINJANG UTARA"
-    assert agreed(branch, [branch.replace("1214", "1217")] * 3) is None
+    other = branch.replace("1214-JINJANG UTARA", "1217-TMN DESA JAYA")  # another branch
+    assert agreed(branch, [other] * 5) is None

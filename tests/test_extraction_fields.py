@@ -423,6 +423,12 @@ ADDRESS_CASES = {
         ["ACME SDN BHD", "69 JALAN NOVA, SEESYEN U5,", "40150 Cherag, SCLANGOR"],
         "69 JALAN NOVA, SEKSYEN U5, 40150 Cherag, SELANGOR",
     ),
+    # A mark read for a letter of a long word ("SE-ANGOR"), a zero of the postcode read as a
+    # round capital ("4600D"); a unit's letter after fewer digits stays ("12D").
+    "mark-for-a-letter": (
+        ["ACME SDN BHD", "LOT 1504, JALAN KLANG LAMA, UNIT 12D,", "4600D PETALING JAYA SE-ANGOR"],
+        "LOT 1504, JALAN KLANG LAMA, UNIT 12D, 46000 PETALING JAYA SELANGOR",
+    ),
     "glyph-real-words": (
         ["ACME SDN BHD", "No 8, Jalan 7/118B, Desa Tun Razak,", "Laman Rimbunan, 56000 KL"],
         "No 8, Jalan 7/118B, Desa Tun Razak, Laman Rimbunan, 56000 KL",

@@ -27,8 +27,14 @@ from classification.extraction.fields import Extracted, names_issuer
 # A reading another one replaces is at least this alike to it (``SequenceMatcher`` ratio of the
 # two, case-folded, spaces collapsed): a few characters of an address, not another branch.
 MIN_RATIO = 0.95
+# Characters (replaced, added or dropped) a reading may differ by from the one it gives way to:
+# a few slips, not a branch's name ("(TESCO)" and "(AEON)").
+MAX_CHANGED = 4
 # Documents that must have read the agreed value, the same way, before it replaces a reading.
 MIN_DOCUMENTS = 2
+# How many times more documents, and how many at least, must share a reading for a digit of
+# ours that differs from theirs to count as a slip (``_outnumbered``).
+OUTNUMBERED = 3
 # Distinct readings of a vendor's documents counted, the most frequent first.
 READINGS = 50
 # Longest key kept (``FieldValue.group_key``).
@@ -49,6 +55,13 @@ def vendor_key(vendor: str | None) -> str:
 def _most_common(counts: Counter[str]) -> list[tuple[str, int]]:
     """``counts`` most frequent first, then in text order: the database's order."""
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _outnumbered(count: int, ours: int) -> bool:
+    """Whether a reading ``count`` documents share outnumbers ours (``ours`` documents, this
+    one among them) ``OUTNUMBERED`` to one, and by ``OUTNUMBERED`` documents at least: then a
+    digit that differs is a slip too ("1351-A" once among "1851-A"), not another branch."""
+    return count >= OUTNUMBERED and count >= OUTNUMBERED * ours
 
 
 def _plain(text: str) -> str:
@@ -129,7 +142,9 @@ def _voted(reading: str, others: list[str], min_documents: int) -> str | None:
         mine = " ".join(words[i1:i2])
         a, b = mine.casefold(), other.casefold()
         alike = SequenceMatcher(None, a, b, autojunk=False).ratio()
-        if alike < SLIP_ALIKE or _changed(a, b) > SLIP or not _same_numbers(a, b):
+        if alike < SLIP_ALIKE or _changed(a, b) > SLIP:
+            continue
+        if not (_outnumbered(count, ours) or _same_numbers(a, b)):
             continue
         out[i1:i2] = [_in_case_of(other, mine)] + [""] * (i2 - i1 - 1)
         taken |= span
@@ -147,9 +162,9 @@ def agreed(
 
     The reading most of them share, by ``min_documents`` or more and more than share
     ``reading`` itself, when ``reading`` differs from it only by OCR slips (``min_ratio``
-    alike, the same digits). Else ``reading`` with each run of its words that most of them
-    read otherwise, alike, corrected (``_voted``: their readings differ elsewhere, a branch's
-    line)."""
+    alike, ``MAX_CHANGED`` characters at most, the same digits unless ``_outnumbered``).
+    Else ``reading`` with each run of its words that most of them read otherwise, alike,
+    corrected (``_voted``: their readings differ elsewhere, a branch's line)."""
     counts = Counter(text for text in others if text)
     if not reading or not counts:
         return None
@@ -162,7 +177,8 @@ def agreed(
     if best != reading and count >= min_documents and not (rest and rest[0][1] == count):
         a, b = _plain(best), _plain(reading)
         alike = SequenceMatcher(None, a, b, autojunk=False).ratio()
-        if alike >= min_ratio and _same_numbers(a, b):
+        slips = alike >= min_ratio and _changed(a, b) <= MAX_CHANGED
+        if slips and (_outnumbered(count, counts[reading]) or _same_numbers(a, b)):
             return best
     return _voted(reading, others, min_documents)
 

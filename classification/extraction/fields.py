@@ -777,6 +777,9 @@ _NUMBERED = re.compile(r"(?i)^\s*(?:no\b\.?|lot\b|\d)")
 
 
 _ONES = str.maketrans("iIl", "111")
+# A postcode with a zero read as a round capital ("4600D", "5O100"): four digits and one of them.
+_POSTCODE_ZERO = re.compile(r"\b(?=\d*[DOQ]\d*\b)(?=(?:[DOQ]*\d){4})[\dDOQ]{5}\b")
+_ROUND_ZEROS = str.maketrans("DOQ", "000")
 # A run of four characters or more, digits but for a one read as "i", "I" or "l" ("i851",
 # "4730i"); three digits at least, so that a word ("Jl1", "U1l") is left alone.
 _DIGITS_WITH_ONES = re.compile(r"\b(?=(?:[iIl]*\d){3})(?=\d*[iIl])[\diIl]{4,}\b")
@@ -809,7 +812,7 @@ def _snap_address_word(word: str) -> str:
     """``word`` (with the marks around it) as the one address word it differs from by one
     glyph of the same shape ("Jalau," is "Jalan,"), or by any one letter when it is
     ``LONG_WORD`` letters or more, in its case; else as it is."""
-    parts = re.fullmatch(r"(\W*)(\w{3,})(\W*)", word)
+    parts = re.fullmatch(r"(\W*)(\w{3,}|\w+[-.]\w+)(\W*)", word)
     if parts is None or parts[2].casefold() in _KNOWN_WORDS:
         return word
     core = parts[2].casefold()
@@ -871,6 +874,7 @@ def _tidy_address(text: str) -> str:
     text = " ".join(words) or text
     text = re.sub(r"[.,]{2,}", lambda m: "," if "," in m[0] else m[0][0], text)
     text = _DIGITS_WITH_ONES.sub(lambda m: m[0].translate(_ONES), text)
+    text = _POSTCODE_ZERO.sub(lambda m: m[0].translate(_ROUND_ZEROS), text)
     return _ORDINAL.sub(lambda m: "3" + m[2] if m[1] else "1" + m[4], text)
 
 
