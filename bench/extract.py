@@ -23,9 +23,9 @@ several pages, its text reading excluded).
 corrections of K documents per vendor or layout (``bench/extract_learning.py``).
 
 Documents are read in order, each type's sorted by file name, and an address read slightly
-differently from how earlier documents of the same vendor read it takes their reading, as the
-product does (``classification.extraction.consensus``); ``consensus`` counts the values it
-changed. ``--no-consensus`` reads every document on its own.
+differently from how earlier documents of the same place (postcode, else vendor) read it takes
+their reading, as the product does (``classification.extraction.consensus``); ``consensus``
+counts the values it changed. ``--no-consensus`` reads every document on its own.
 
 ``--ppocr`` reads the dates and amounts of OCR'd first pages from PP-OCR's words as the product
 does (``classification/ppocr.py``; readings cached by content hash and ``ppocr.VERSION``) and adds
@@ -301,8 +301,8 @@ def run(
     timings: list[float] = []
     per_type_ms: dict[str, list[float]] = {}
     done: dict[str, int] = {}
-    # What the rules read of each vendor's documents so far: type -> (field, vendor key) ->
-    # readings, as the product's FieldValue rows keep them (``fieldstore._agreed``).
+    # What the rules read of each place's documents so far: type -> (field, key) -> readings,
+    # as the product's FieldValue rows keep them (``fieldstore._agreed``).
     readings: dict[str, dict[tuple[str, str], list[str]]] = {}
     agreed = 0
     for item in items:
@@ -319,11 +319,8 @@ def run(
             found = consensus.apply(found, schema, functools.partial(_readings, of_type))
             ms += (time.perf_counter() - started) * 1000
             agreed += sum(found[name] is not before[name] for name in found)
-            key = consensus.group_key(found, schema)
-            for name, kind in schema:
-                value = found.get(name)
-                if key and value and value.source == "rule" and consensus.applies(name, kind):
-                    of_type.setdefault((name, key), []).append(value.raw)
+            for name, key in consensus.keys(found, schema).items():
+                of_type.setdefault((name, key), []).append(found[name].raw)
         timings.append(ms / pages_read)  # a contract's rules read several pages
         per_type_ms.setdefault(item.label, []).append(ms)
         per_type = counts.setdefault(item.label, {})

@@ -3,8 +3,9 @@ from the stored OCR words and kept as ``FieldValue`` rows with ``source="rule"``
 what people's corrections taught about the page's layout (``fieldmemory``, tried first) and
 kept with ``source="learned"``.
 
-An address the rules read slightly differently from how the vendor's other documents' rule
-values read it takes their reading (``extraction.consensus``; its ``raw`` stays the page's).
+An address the rules read slightly differently from how other documents' rule values of the
+same place read it takes their reading (``extraction.consensus``; its ``raw`` stays the
+page's).
 
 A value a person gave (``source="human"``) is never overwritten; running it again recomputes
 the rule values only, so it is safe to run twice. Pages are read in order: a field found on an
@@ -238,7 +239,7 @@ def extract_document(document_id: int, document_type: DocumentType | None = None
     by_name = {d.name: d for d in definitions}
     wanted = [(d.name, d.kind) for d in definitions]
     found = _agreed(document, found, wanted, by_name)
-    key = consensus.group_key({name: value for name, (_, value) in found.items()}, wanted)
+    keys = consensus.keys({name: value for name, (_, value) in found.items()}, wanted)
     stored = 0
     with transaction.atomic():
         human = set(
@@ -269,7 +270,7 @@ def extract_document(document_id: int, document_type: DocumentType | None = None
                         if value.source == FieldValue.Source.LEARNED
                         else FieldValue.Source.RULE
                     ),
-                    "group_key": key,
+                    "group_key": keys.get(definition.name, ""),
                     "updated_by": None,
                 },
             )
@@ -287,7 +288,7 @@ def _agreed(
     wanted: list[tuple[str, str]],
     by_name: dict[str, FieldDefinition],
 ) -> dict[str, tuple[int, Extracted]]:
-    """``found`` with the addresses the vendor's other documents agree on
+    """``found`` with the addresses the other documents of their place agree on
     (``consensus.apply``): their rule values' readings, counted in the database."""
 
     def readings(name: str, key: str) -> list[str]:

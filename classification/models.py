@@ -363,8 +363,8 @@ class FieldValue(models.Model):
     bbox = models.JSONField(null=True, blank=True)
     confidence = models.FloatField(null=True, blank=True)
     source = models.CharField(max_length=8, choices=Source.choices)
-    # The document's vendor (``extraction.consensus.vendor_key``): a rule value's ``raw`` is
-    # counted among the readings of that vendor's documents (``fieldstore``).
+    # What a rule value's ``raw`` is counted with (``extraction.consensus.keys``): an address
+    # among the readings of its postcode's, or its vendor's, documents (``fieldstore``).
     group_key = models.CharField(max_length=64, blank=True, default="")
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

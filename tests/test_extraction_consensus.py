@@ -1,10 +1,10 @@
-"""An address read as the vendor's other documents read it (classification.extraction.consensus):
-an OCR slip on one print gives way to the reading the vendor's documents share; another branch,
+"""An address read as other documents of its place read it (classification.extraction.consensus):
+an OCR slip on one print gives way to the reading the place's documents share; another branch,
 a tie or too few documents leave the reading as it is."""
 
 from __future__ import annotations
 
-from classification.extraction.consensus import agreed, apply, group_key, vendor_key
+from classification.extraction.consensus import agreed, apply, keys, place_key, vendor_key
 from classification.extraction.fields import Extracted
 
 SHOP = "12, Jalan Tampoi 7/4, Kawasan Perindustrian Tampoi, 81200 Johor Bahru, Johor"
@@ -35,16 +35,19 @@ def test_a_digit_another_digit_is_another_branch() -> None:
     other = branch.replace("1214", "1217")
     assert agreed(other, [branch, branch]) is None
     assert agreed(branch.replace("1214-", "1214 "), [branch, branch]) == branch
-    # Unless three documents or more, three to one, read it otherwise: a digit misread.
+    # However many read it otherwise: two shops of a mall, unit S117 and unit S118.
+    mall = "S117, SECOND FLOOR, AEON TEBRAU CITY, 81100 JOHOR BAHRU"
+    assert agreed(mall.replace("S117", "S118"), [mall] * 5) is None
+    # A branch's name is no slip, though the rest is read alike.
     lot = "LOT 1851-A & 1851-B, JALAN KPB 6, 43300 SERI KEMBANGAN, SELANGOR"
-    assert agreed(lot.replace("1851-A", "1351-A"), [lot] * 3) == lot
-    assert agreed(lot.replace("1851-A", "1351-A") + " (TESCO)", [f"{lot} (AEON)"] * 3) == (
-        f"{lot} (TESCO)"
-    )
-    # Three to two is not enough for a digit.
-    slipped = lot.replace("1851-A", "1351-A")
-    assert agreed(slipped, [lot] * 3 + [slipped]) is None
-    assert agreed(other, [branch] * 2) is None
+    assert agreed(f"{lot} (TESCO)", [f"{lot} (AEON)"] * 3) is None
+
+
+def test_documents_are_of_one_place_by_their_postcode_else_by_their_vendor() -> None:
+    assert place_key(SHOP, "unihakka") == "postcode:81200"
+    assert place_key("NO.12,JALAN SS4C/5,PETALING JAYA", "acme") == "vendor:acme"
+    assert place_key("NO.12,JALAN SS4C/5,PETALING JAYA", "") == ""
+    assert len(place_key("JALAN SS4C/5", "x" * 64)) == 64
 
 
 def test_the_vendor_key_ignores_case_spaces_and_marks() -> None:
@@ -70,16 +73,21 @@ def test_apply_changes_a_rule_address_keeps_its_reading_and_asks_by_the_vendor()
     assert out["address"].value == SHOP and out["address"].raw == SLIP
     assert out["address"].bbox == found["address"].bbox
     assert out["vendor"] is found["vendor"] and out["total"] is found["total"]
-    assert asked == [("address", "unihakkasdnbhd")]
-    assert group_key(found, FIELDS) == "unihakkasdnbhd"
+    assert asked == [("address", "postcode:81200")]
+    assert keys(found, FIELDS) == {"address": "postcode:81200"}
+    # Without a postcode, by the vendor.
+    found["address"] = _value("12, Jalan Tampol 7/4, Johor Bahru")
+    apply(found, FIELDS, readings)
+    assert asked[-1] == ("address", "vendor:unihakkasdnbhd")
 
 
-def test_apply_leaves_a_learned_address_and_a_document_without_a_vendor() -> None:
+def test_apply_leaves_a_learned_address_and_one_without_a_place() -> None:
     learned = {"vendor": _value("UNIHAKKA SDN BHD"), "address": _value(SLIP, "learned")}
     assert apply(learned, FIELDS, lambda *_: [SHOP, SHOP]) == learned
-    nameless = {"address": _value(SLIP)}
-    assert apply(nameless, FIELDS, lambda *_: [SHOP, SHOP]) == nameless
-    assert group_key(nameless, FIELDS) == ""
+    assert keys(learned, FIELDS) == {}
+    placeless = {"address": _value("12, Jalan Tampol 7/4, Johor Bahru")}
+    assert apply(placeless, FIELDS, lambda *_: [SHOP, SHOP]) == placeless
+    assert keys(placeless, FIELDS) == {}
 
 
 def test_a_run_of_words_most_documents_read_alike_is_corrected_where_their_lines_differ() -> None:

@@ -114,7 +114,7 @@ def _receipt(address_line: str) -> list[str]:
     ]
 
 
-def test_an_address_is_read_as_the_vendors_other_documents_read_it(labeler) -> None:
+def test_an_address_is_read_as_other_documents_of_its_place_read_it(labeler) -> None:
     receipt = DocumentType.objects.get(name="receipt")
     for n in range(2):
         services.assign_type(
@@ -132,11 +132,13 @@ def test_an_address_is_read_as_the_vendors_other_documents_read_it(labeler) -> N
         "12, JALAN TAMPOL 7/4, 81200 JOHOR BAHRU, JOHOR",
         "rule",
     )
-    assert stored.group_key == "unihakkainternationalsdnbhd"
+    assert stored.group_key == "postcode:81200"
     assert fieldstore.extract_document(slipped.pk) >= 1  # run again: the same
     assert FieldValue.objects.get(pk=stored.pk).value == shop
-    # Another vendor's documents are not counted.
-    other = waiting_document("o.png", ["ACME SDN BHD", *_receipt("12, JALAN TAMPOL 7/4,")[1:]])
+    # Documents of another postcode are not counted.
+    lines = _receipt("12, JALAN TAMPOL 7/4,")
+    lines[2] = "81300 JOHOR BAHRU, JOHOR"
+    other = waiting_document("o.png", lines)
     services.assign_type(other, receipt, labeler)
     assert FieldValue.objects.get(document=other, field=address).value.startswith(
         "12, JALAN TAMPOL"

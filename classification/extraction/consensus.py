@@ -1,17 +1,22 @@
-"""What a vendor's documents agree on: an address read on one receipt the way it was read on the
-vendor's others.
+"""What documents agree on: an address read on one receipt the way other documents read it.
 
 A shop prints the same address on every receipt; OCR misreads a character or a mark on one print
 and not on the next ("Tampol" once among "Tampoi", "Kawasan Perindustrlan", "SETAPAK." for
-"SETAPAK,"). ``agreed`` takes the reading the vendor's other documents share when this
+"SETAPAK,"). ``agreed`` takes the reading other documents of the same place share when this
 document's reading differs from it only slightly: an OCR slip, not another place; where they
 share no whole reading (each branch of a chain prints its own line under the address), it
-corrects the runs of words most of them read alike (``_voted``). The readings
-are the rules' own, from documents nobody corrected; what a person corrects is learned apart
-(``memory``, ``classification.fieldmemory``).
+corrects the runs of words most of them read alike (``_voted``). The readings are the rules'
+own, from documents nobody corrected; what a person corrects is learned apart (``memory``,
+``classification.fieldmemory``).
+
+Which documents are of the same place (``place_key``): those whose address reads the same
+postcode, read more surely than a shop's name (a vendor read "MR. D.I.Y. (M)" on one receipt and
+"MR.DIY (M)" on the next is two vendors); without one, those of the same vendor. Documents of
+one postcode but another address (two shops of a mall) are told apart by how alike the readings
+are, and by their digits: a digit read otherwise is another unit or branch, never a slip.
 
 Plain functions, no Django: ``classification.fieldstore`` keeps each document's reading with its
-vendor's key (``FieldValue.group_key``), ``bench.extract`` keeps them in memory in the same order.
+key (``FieldValue.group_key``), ``bench.extract`` keeps them in memory in the same order.
 """
 
 from __future__ import annotations
@@ -28,13 +33,10 @@ from classification.extraction.fields import Extracted, names_issuer
 # two, case-folded, spaces collapsed): a few characters of an address, not another branch.
 MIN_RATIO = 0.95
 # Characters (replaced, added or dropped) a reading may differ by from the one it gives way to:
-# a few slips, not a branch's name ("(TESCO)" and "(AEON)").
-MAX_CHANGED = 4
+# a few slips, not a branch's name ("(TESCO)" and "(AEON)" are four apart).
+MAX_CHANGED = 3
 # Documents that must have read the agreed value, the same way, before it replaces a reading.
 MIN_DOCUMENTS = 2
-# How many times more documents, and how many at least, must share a reading for a digit of
-# ours that differs from theirs to count as a slip (``_outnumbered``).
-OUTNUMBERED = 3
 # Distinct readings of a vendor's documents counted, the most frequent first.
 READINGS = 50
 # Longest key kept (``FieldValue.group_key``).
@@ -55,13 +57,6 @@ def vendor_key(vendor: str | None) -> str:
 def _most_common(counts: Counter[str]) -> list[tuple[str, int]]:
     """``counts`` most frequent first, then in text order: the database's order."""
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-
-
-def _outnumbered(count: int, ours: int) -> bool:
-    """Whether a reading ``count`` documents share outnumbers ours (``ours`` documents, this
-    one among them) ``OUTNUMBERED`` to one, and by ``OUTNUMBERED`` documents at least: then a
-    digit that differs is a slip too ("1351-A" once among "1851-A"), not another branch."""
-    return count >= OUTNUMBERED and count >= OUTNUMBERED * ours
 
 
 def _plain(text: str) -> str:
@@ -144,7 +139,7 @@ def _voted(reading: str, others: list[str], min_documents: int) -> str | None:
         alike = SequenceMatcher(None, a, b, autojunk=False).ratio()
         if alike < SLIP_ALIKE or _changed(a, b) > SLIP:
             continue
-        if not (_outnumbered(count, ours) or _same_numbers(a, b)):
+        if not _same_numbers(a, b):
             continue
         out[i1:i2] = [_in_case_of(other, mine)] + [""] * (i2 - i1 - 1)
         taken |= span
@@ -162,7 +157,7 @@ def agreed(
 
     The reading most of them share, by ``min_documents`` or more and more than share
     ``reading`` itself, when ``reading`` differs from it only by OCR slips (``min_ratio``
-    alike, ``MAX_CHANGED`` characters at most, the same digits unless ``_outnumbered``).
+    alike, ``MAX_CHANGED`` characters at most, the same digits).
     Else ``reading`` with each run of its words that most of them read otherwise, alike,
     corrected (``_voted``: their readings differ elsewhere, a branch's line)."""
     counts = Counter(text for text in others if text)
@@ -178,12 +173,12 @@ def agreed(
         a, b = _plain(best), _plain(reading)
         alike = SequenceMatcher(None, a, b, autojunk=False).ratio()
         slips = alike >= min_ratio and _changed(a, b) <= MAX_CHANGED
-        if slips and (_outnumbered(count, counts[reading]) or _same_numbers(a, b)):
+        if slips and _same_numbers(a, b):
             return best
     return _voted(reading, others, min_documents)
 
 
-def group_key(found: Mapping[str, Extracted], fields: Iterable[tuple[str, str]]) -> str:
+def _vendor(found: Mapping[str, Extracted], fields: Iterable[tuple[str, str]]) -> str:
     """The vendor key of one document: from the value of its issuer field (``names_issuer``)
     the rules or a person's lesson found; '' when it has none."""
     for name, kind in fields:
@@ -192,24 +187,46 @@ def group_key(found: Mapping[str, Extracted], fields: Iterable[tuple[str, str]])
     return ""
 
 
+_POSTCODE = re.compile(r"\b\d{5}\b")
+
+
+def place_key(reading: str, vendor: str) -> str:
+    """The documents an address reading is counted with: ``postcode:<code>`` for the first
+    five-digit postcode in it, else ``vendor:<vendor key>``; '' with neither."""
+    code = _POSTCODE.search(reading)
+    if code is not None:
+        return f"postcode:{code[0]}"
+    return f"vendor:{vendor}"[:KEY_LENGTH] if vendor else ""
+
+
+def keys(found: Mapping[str, Extracted], fields: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Each address field's key (``place_key``) for one document's rule values, by name: what
+    its reading is kept under for the next documents."""
+    fields = list(fields)
+    vendor = _vendor(found, fields)
+    out = {}
+    for name, kind in fields:
+        value = found.get(name)
+        if value is not None and value.source == "rule" and applies(name, kind):
+            key = place_key(value.raw, vendor)
+            if key:
+                out[name] = key
+    return out
+
+
 def apply(
     found: dict[str, Extracted],
     fields: Iterable[tuple[str, str]],
     readings: Callable[[str, str], Iterable[str]],
 ) -> dict[str, Extracted]:
     """``found`` (one document's values) with each rule value of an address field
-    (``applies``) the vendor's documents agree on (``agreed``): ``readings(field name, vendor
-    key)`` gives what the rules read on the vendor's other documents. The value changes, its
-    ``raw`` stays the page's reading (what the next documents count) and its place stays."""
-    fields = list(fields)
-    key = group_key(found, fields)
-    if not key:
-        return found
+    (``applies``) as the documents of its place agree on it (``agreed``): ``readings(field
+    name, key)`` gives what the rules read on other documents with that key (``keys``). The
+    value changes, its ``raw`` stays the page's reading (what the next documents count) and its
+    place on the page stays."""
     out = dict(found)
-    for name, kind in fields:
-        value = found.get(name)
-        if value is None or value.source != "rule" or not applies(name, kind):
-            continue
+    for name, key in keys(found, fields).items():
+        value = found[name]
         better = agreed(value.raw, readings(name, key))
         if better is not None:
             out[name] = dataclasses.replace(value, value=better)
@@ -222,6 +239,7 @@ __all__ = [
     "agreed",
     "applies",
     "apply",
-    "group_key",
+    "keys",
+    "place_key",
     "vendor_key",
 ]
