@@ -113,3 +113,13 @@ def test_a_run_of_words_stands_when_the_others_read_it_too_differently() -> None
     branch = "LOT P.T. 2811, JALAN ANGSA, 41150 KLANG, SELANGOR 1214-JINJANG UTARA"
     other = branch.replace("1214-JINJANG UTARA", "1217-TMN DESA JAYA")  # another branch
     assert agreed(branch, [other] * 5) is None
+
+
+def test_an_address_word_is_not_corrected_to_a_misreading_most_documents_share() -> None:
+    # Most prints of the shop were misread "JAAN"; this one read "JALAN" right.
+    shop = "NO.12,JALAN SS4C/5,PETALING JAYA SELANGOR DARUL EHSAN"
+    misread = shop.replace("JALAN", "JAAN")
+    assert agreed(shop, [misread, misread]) is None
+    assert agreed(shop + " X", [misread + " Y", misread + " Z"]) is None
+    # The other way round, it is.
+    assert agreed(misread, [shop, shop]) == shop

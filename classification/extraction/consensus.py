@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from difflib import SequenceMatcher
 
-from classification.extraction.fields import Extracted, names_issuer
+from classification.extraction.fields import ADDRESS_WORDS, Extracted, names_issuer
 
 # A reading another one replaces is at least this alike to it (``SequenceMatcher`` ratio of the
 # two, case-folded, spaces collapsed): a few characters of an address, not another branch.
@@ -57,6 +57,17 @@ def vendor_key(vendor: str | None) -> str:
 def _most_common(counts: Counter[str]) -> list[tuple[str, int]]:
     """``counts`` most frequent first, then in text order: the database's order."""
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+_KNOWN = frozenset(ADDRESS_WORDS)
+
+
+def _loses_a_word(ours: str, theirs: str) -> bool:
+    """Whether ``theirs`` lacks an address word ``ours`` has ("JALAN" where most prints of a
+    shop were misread "JAAN"): a misreading many documents share is not what a word is
+    corrected to."""
+    words = set(re.findall(r"[^\W\d_]+", theirs.casefold()))
+    return any(w in _KNOWN and w not in words for w in re.findall(r"[^\W\d_]+", ours.casefold()))
 
 
 def _plain(text: str) -> str:
@@ -139,7 +150,7 @@ def _voted(reading: str, others: list[str], min_documents: int) -> str | None:
         alike = SequenceMatcher(None, a, b, autojunk=False).ratio()
         if alike < SLIP_ALIKE or _changed(a, b) > SLIP:
             continue
-        if not _same_numbers(a, b):
+        if not _same_numbers(a, b) or _loses_a_word(a, b):
             continue
         out[i1:i2] = [_in_case_of(other, mine)] + [""] * (i2 - i1 - 1)
         taken |= span
@@ -173,7 +184,7 @@ def agreed(
         a, b = _plain(best), _plain(reading)
         alike = SequenceMatcher(None, a, b, autojunk=False).ratio()
         slips = alike >= min_ratio and _changed(a, b) <= MAX_CHANGED
-        if slips and _same_numbers(a, b):
+        if slips and _same_numbers(a, b) and not _loses_a_word(b, a):
             return best
     return _voted(reading, others, min_documents)
 
