@@ -595,6 +595,20 @@ ADDRESS_CASES = {
         ],
         "NO 43-45-47G, TAMAN SEJATI, 45600 BESTARI JAYA",
     ),
+    # A "U" section's digit read as a letter; a word "US" elsewhere stays.
+    "section-u": (
+        ["ACME SDN BHD", "69 JALAN NOVA US/N, SEKSYEN US", "SUBANG JAYA, 40150 US"],
+        "69 JALAN NOVA U5/N, SEKSYEN U5 SUBANG JAYA, 40150 US",
+    ),
+    "line-ending-in-the-country": (
+        [
+            "POPULAR BOOK CO. (M) SDN BHD",
+            "No 8, Jalan 7/118B, Desa Tun Razak",
+            "56000 Kuala Lumpur, Malaysia",
+            "AEON SHAH ALAM",
+        ],
+        "No 8, Jalan 7/118B, Desa Tun Razak 56000 Kuala Lumpur, Malaysia",
+    ),
     "country-in-a-name": (
         ["Nando's Chickenland Malaysia Sdn Bhd", "Lot 3, Jalan Pelabur 23/1,", "40300 Shah Alam"],
         "Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam",

@@ -703,6 +703,10 @@ def _address_stop(text: str, place: bool) -> bool:
 _COUNTRY_LINE = re.compile(
     r"(?i)^\W*(?:malaysia|singapore|indonesia|thailand|brunei(?:\s+darussalam)?)\W*$"
 )
+# A line that ends in the country ("56000 Kuala Lumpur, Malaysia"): the address's last.
+_COUNTRY_END = re.compile(
+    r"(?i),\s*(?:malaysia|singapore|indonesia|thailand|brunei(?:\s+darussalam)?)\W*$"
+)
 # "Sdn" (of "Sdn Bhd") alone: the rest of a company's suffix misread ("SDN BH D").
 _SDN = re.compile(r"(?i)\bs[do0]n\b")
 # A line that is a name in brackets ("(TESCO PUTRA NILAI)", "(JALAN KLANG LAMA)").
@@ -743,6 +747,8 @@ def _address_lines(lines: list[Line], start: int) -> list[Line]:
             chosen and (text.rstrip().endswith(",") or chosen[-1].text.rstrip().endswith(","))
         ):
             chosen.append(line)
+            if _COUNTRY_END.search(text):
+                break  # "56000 Kuala Lumpur, Malaysia": the store's name under it is not
         elif open_ended and len(_ALPHA.findall(text)) >= 3:
             chosen.append(line)  # no postcode yet: the address goes on ("THE TUBE, 1/39")
         elif chosen and (
@@ -780,6 +786,9 @@ _ONES = str.maketrans("iIl", "111")
 # A postcode with a zero read as a round capital ("4600D", "5O100"): four digits and one of them.
 _POSTCODE_ZERO = re.compile(r"\b(?=\d*[DOQ]\d*\b)(?=(?:[DOQ]*\d){4})[\dDOQ]{5}\b")
 _ROUND_ZEROS = str.maketrans("DOQ", "000")
+# A township's "U" section with its digit read as a letter ("US/N", "SEKSYEN US", "UI/G").
+_SECTION_U = re.compile(r"(?i)\bU[SIl](?=/)|(?<=\bseksyen )U[SIl]\b|(?<=\bsection )U[SIl]\b")
+_SECTION_DIGITS = str.maketrans("SIl", "511")
 # A run of four characters or more, digits but for a one read as "i", "I" or "l" ("i851",
 # "4730i"); three digits at least, so that a word ("Jl1", "U1l") is left alone.
 _DIGITS_WITH_ONES = re.compile(r"\b(?=(?:[iIl]*\d){3})(?=\d*[iIl])[\diIl]{4,}\b")
@@ -875,6 +884,7 @@ def _tidy_address(text: str) -> str:
     text = re.sub(r"[.,]{2,}", lambda m: "," if "," in m[0] else m[0][0], text)
     text = _DIGITS_WITH_ONES.sub(lambda m: m[0].translate(_ONES), text)
     text = _POSTCODE_ZERO.sub(lambda m: m[0].translate(_ROUND_ZEROS), text)
+    text = _SECTION_U.sub(lambda m: m[0].translate(_SECTION_DIGITS), text)
     return _ORDINAL.sub(lambda m: "3" + m[2] if m[1] else "1" + m[4], text)
 
 
