@@ -600,6 +600,15 @@ ADDRESS_CASES = {
         ["ACME SDN BHD", "69 JALAN NOVA US/N, SEKSYEN US", "SUBANG JAYA, 40150 US"],
         "69 JALAN NOVA U5/N, SEKSYEN U5 SUBANG JAYA, 40150 US",
     ),
+    # A small "i" alone in an address in capitals is a one; in one in small letters, a word.
+    "lone-i": (
+        ["ACME SDN BHD", "JALAN PERMAS UTARA i PERMAS JAYA", "81750 MASAI JOHOR"],
+        "JALAN PERMAS UTARA 1 PERMAS JAYA 81750 MASAI JOHOR",
+    ),
+    "lone-i-in-small-letters": (
+        ["ACME SDN BHD", "Jalan Permas Utara i Permas Jaya", "81750 Masai Johor"],
+        "Jalan Permas Utara i Permas Jaya 81750 Masai Johor",
+    ),
     "line-ending-in-the-country": (
         [
             "POPULAR BOOK CO. (M) SDN BHD",

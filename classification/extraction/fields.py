@@ -789,6 +789,8 @@ _ROUND_ZEROS = str.maketrans("DOQ", "000")
 # A township's "U" section with its digit read as a letter ("US/N", "SEKSYEN US", "UI/G").
 _SECTION_U = re.compile(r"(?i)\bU[SIl](?=/)|(?<=\bseksyen )U[SIl]\b|(?<=\bsection )U[SIl]\b")
 _SECTION_DIGITS = str.maketrans("SIl", "511")
+# A small "i" or "l" standing alone between words.
+_LONE_I = re.compile(r"(?<=\s)[il](?=\s)")
 # A run of four characters or more, digits but for a one read as "i", "I" or "l" ("i851",
 # "4730i"); three digits at least, so that a word ("Jl1", "U1l") is left alone.
 _DIGITS_WITH_ONES = re.compile(r"\b(?=(?:[iIl]*\d){3})(?=\d*[iIl])[\diIl]{4,}\b")
@@ -885,6 +887,8 @@ def _tidy_address(text: str) -> str:
     text = _DIGITS_WITH_ONES.sub(lambda m: m[0].translate(_ONES), text)
     text = _POSTCODE_ZERO.sub(lambda m: m[0].translate(_ROUND_ZEROS), text)
     text = _SECTION_U.sub(lambda m: m[0].translate(_SECTION_DIGITS), text)
+    if not any(c.islower() for c in _LONE_I.sub("", text)):
+        text = _LONE_I.sub("1", text)  # "UTARA i PERMAS": a one, in capitals
     return _ORDINAL.sub(lambda m: "3" + m[2] if m[1] else "1" + m[4], text)
 
 
