@@ -45,6 +45,7 @@ def test_a_digit_another_digit_is_another_branch() -> None:
 
 def test_documents_are_of_one_place_by_their_postcode_else_by_their_vendor() -> None:
     assert place_key(SHOP, "unihakka") == "postcode:81200"
+    assert place_key("LOT 34817 JALAN BATU AMBAR 51200 KUALA LUMPUR", "") == "postcode:51200"
     assert place_key("NO.12,JALAN SS4C/5,PETALING JAYA", "acme") == "vendor:acme"
     assert place_key("NO.12,JALAN SS4C/5,PETALING JAYA", "") == ""
     assert len(place_key("JALAN SS4C/5", "x" * 64)) == 64

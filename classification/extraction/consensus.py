@@ -202,11 +202,12 @@ _POSTCODE = re.compile(r"\b\d{5}\b")
 
 
 def place_key(reading: str, vendor: str) -> str:
-    """The documents an address reading is counted with: ``postcode:<code>`` for the first
-    five-digit postcode in it, else ``vendor:<vendor key>``; '' with neither."""
-    code = _POSTCODE.search(reading)
-    if code is not None:
-        return f"postcode:{code[0]}"
+    """The documents an address reading is counted with: ``postcode:<code>`` for the last
+    five-digit number in it (a lot's number may come first: "LOT 34817 JALAN ... 51200"), else
+    ``vendor:<vendor key>``; '' with neither."""
+    codes = _POSTCODE.findall(reading)
+    if codes:
+        return f"postcode:{codes[-1]}"
     return f"vendor:{vendor}"[:KEY_LENGTH] if vendor else ""
 
 
