@@ -609,6 +609,11 @@ ADDRESS_CASES = {
         ["ACME SDN BHD", "Jalan Permas Utara i Permas Jaya", "81750 Masai Johor"],
         "Jalan Permas Utara i Permas Jaya 81750 Masai Johor",
     ),
+    # A word OCR split in two is one again where together they make an address word.
+    "split-word": (
+        ["ACME SDN BHD", "No. 343, Ja lan Kurau, 90 Ground F loor,", "81620 Pengerang, Johor."],
+        "No. 343, Jalan Kurau, 90 Ground Floor, 81620 Pengerang, Johor.",
+    ),
     "line-ending-in-the-country": (
         [
             "POPULAR BOOK CO. (M) SDN BHD",

@@ -872,6 +872,28 @@ def _split_address_words(text: str) -> str:
     return re.sub(r"\b([^\W_]+)\.([^\W_]+)\b", speck, text)
 
 
+def _rejoin_split_words(words: list[str]) -> list[str]:
+    """``words`` with two that make one address word together, neither one alone, run into it:
+    OCR split the word ("Ja lan", "Seksy en", "F loor", "L EBUH")."""
+    out: list[str] = []
+    for word in words:
+        if out:
+            last = out[-1]
+            joined = f"{last}{word}"
+            core = re.sub(r"\W+$", "", joined).casefold()
+            if (
+                last.isalpha()
+                and re.fullmatch(r"[^\W\d_]+\W?", word)
+                and core in _KNOWN_WORDS
+                and last.casefold() not in _KNOWN_WORDS
+                and re.sub(r"\W+$", "", word).casefold() not in _KNOWN_WORDS
+            ):
+                out[-1] = joined
+                continue
+        out.append(word)
+    return out
+
+
 def _tidy_address(text: str) -> str:
     """An address without the label some receipts print before it ("HQ ADD: LOT 11995, ...")
     and without the misreadings its form gives away: a one read as a letter in a run of digits
@@ -881,7 +903,8 @@ def _tidy_address(text: str) -> str:
     400 receipts writes a lone mark in 2)."""
     text = _ADDRESS_LABEL.sub("", text, count=1) or text
     text = _split_address_words(text)
-    words = [_snap_address_word(w) for w in text.split() if not _LONE_MARKS.fullmatch(w)]
+    words = [w for w in text.split() if not _LONE_MARKS.fullmatch(w)]
+    words = [_snap_address_word(w) for w in _rejoin_split_words(words)]
     text = " ".join(words) or text
     text = re.sub(r"[.,]{2,}", lambda m: "," if "," in m[0] else m[0][0], text)
     text = _DIGITS_WITH_ONES.sub(lambda m: m[0].translate(_ONES), text)
