@@ -614,6 +614,16 @@ ADDRESS_CASES = {
         ["ACME SDN BHD", "No. 343, Ja lan Kurau, 90 Ground F loor,", "81620 Pengerang, Johor."],
         "No. 343, Jalan Kurau, 90 Ground Floor, 81620 Pengerang, Johor.",
     ),
+    # A letter too many inside a long word; "Kelang" is a town's old spelling of its own.
+    "letter-too-many": (
+        ["ACME SDN BHD", "PT17920, JALAN KELANG LAMA,", "40150 SHAH ALAM, SELANGOR DIARUL EHSAN."],
+        "PT17920, JALAN KELANG LAMA, 40150 SHAH ALAM, SELANGOR DARUL EHSAN.",
+    ),
+    # An "SS" section's second S read as a 5 or an 8.
+    "section-ss": (
+        ["ACME SDN BHD", "NO. 20-A1, JALAN S86/3, B-8, JALAN S515/4D,", "47301 PETALING JAYA"],
+        "NO. 20-A1, JALAN SS6/3, B-8, JALAN SS15/4D, 47301 PETALING JAYA",
+    ),
     "line-ending-in-the-country": (
         [
             "POPULAR BOOK CO. (M) SDN BHD",

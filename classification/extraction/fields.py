@@ -419,7 +419,8 @@ ADDRESS_WORDS = (
     "johor", "selangor", "kuala", "lumpur", "penang", "pinang", "melaka", "perak", "kedah",
     "pahang", "negeri", "sembilan", "sabah", "sarawak", "terengganu", "kelantan", "perlis",
     "putrajaya", "labuan", "wilayah", "darul", "ehsan", "takzim", "petaling", "puchong",
-    "klang", "subang", "cheras", "ampang", "kembangan", "kajang", "bangi", "bahru", "ipoh",
+    "klang", "kelang", "subang", "cheras", "ampang", "kembangan", "kajang", "bangi", "bahru",
+    "ipoh",
 )
 # fmt: on
 _ADDRESS = re.compile(
@@ -789,6 +790,8 @@ _ROUND_ZEROS = str.maketrans("DOQ", "000")
 # A township's "U" section with its digit read as a letter ("US/N", "SEKSYEN US", "UI/G").
 _SECTION_U = re.compile(r"(?i)\bU[SIl](?=/)|(?<=\bseksyen )U[SIl]\b|(?<=\bsection )U[SIl]\b")
 _SECTION_DIGITS = str.maketrans("SIl", "511")
+# An "SS" section's second S read as a 5 or an 8 ("S515/4D", "S86/3").
+_SECTION_SS = re.compile(r"\bS[58](?=\d{1,2}[A-Z]?/\d)")
 # A small "i" or "l" standing alone between words.
 _LONE_I = re.compile(r"(?<=\s)[il](?=\s)")
 # A run of four characters or more, digits but for a one read as "i", "I" or "l" ("i851",
@@ -822,7 +825,8 @@ LONG_WORD = 7
 def _snap_address_word(word: str) -> str:
     """``word`` (with the marks around it) as the one address word it differs from by one
     glyph of the same shape ("Jalau," is "Jalan,"), or by any one letter when it is
-    ``LONG_WORD`` letters or more, in its case; else as it is."""
+    ``LONG_WORD`` letters or more, or by a letter too many inside it when it is six or more
+    ("DIARUL"; "Kelang" is a town of its own), in its case; else as it is."""
     parts = re.fullmatch(r"(\W*)(\w{3,}|\w+[-.]\w+)(\W*)", word)
     if parts is None or parts[2].casefold() in _KNOWN_WORDS:
         return word
@@ -835,6 +839,9 @@ def _snap_address_word(word: str) -> str:
             or _GLYPH_GROUP.get(diff[0][0], -1) == _GLYPH_GROUP.get(diff[0][1])
         ):
             found.add(known)
+    if not found and core.isalpha() and len(core) > LONG_WORD - 2:
+        # A letter too many inside a word of six or more ("DIARUL"): the address word without it.
+        found = {core[:k] + core[k + 1 :] for k in range(1, len(core) - 1)} & _SNAP_WORDS
     if len(found) != 1:
         return word
     known = found.pop()
@@ -910,6 +917,7 @@ def _tidy_address(text: str) -> str:
     text = _DIGITS_WITH_ONES.sub(lambda m: m[0].translate(_ONES), text)
     text = _POSTCODE_ZERO.sub(lambda m: m[0].translate(_ROUND_ZEROS), text)
     text = _SECTION_U.sub(lambda m: m[0].translate(_SECTION_DIGITS), text)
+    text = _SECTION_SS.sub("SS", text)
     if not any(c.islower() for c in _LONE_I.sub("", text)):
         text = _LONE_I.sub("1", text)  # "UTARA i PERMAS": a one, in capitals
     return _ORDINAL.sub(lambda m: "3" + m[2] if m[1] else "1" + m[4], text)
