@@ -624,6 +624,12 @@ ADDRESS_CASES = {
         ["ACME SDN BHD", "NO. 20-A1, JALAN S86/3, B-8, JALAN S515/4D,", "47301 PETALING JAYA"],
         "NO. 20-A1, JALAN SS6/3, B-8, JALAN SS15/4D, 47301 PETALING JAYA",
     ),
+    # A doubled hyphen, a quote mark glued to an address word, a section sign: specks. A quote
+    # in a name stays ("D'SARA").
+    "specks": (
+        ["ACME SDN BHD", "LOT' 2685, 4--20, JLN D'SARA,", "§55100 KUALA LUMPUR"],
+        "LOT 2685, 4-20, JLN D'SARA, 55100 KUALA LUMPUR",
+    ),
     "line-ending-in-the-country": (
         [
             "POPULAR BOOK CO. (M) SDN BHD",

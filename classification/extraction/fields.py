@@ -657,7 +657,7 @@ def _tidy(text: str) -> str:
     text = re.sub(r"\)(?=[^\W\d_]{2})", ") ", text)
     # "433o0", "403oo": a letter O among digits is a zero.
     text = re.sub(r"\b(?=(?:[oO]*\d){2})[\doO]{3,}\b", lambda m: m[0].translate(_ZEROS), text)
-    words = [w for w in re.sub(r"[\\¥]", "", text).split() if w != "|"]
+    words = [w for w in re.sub(r"[\\¥§]", "", text).split() if w != "|"]
     while words and not (words[0][0].isalnum() or any(c.isalpha() for c in words[0])):
         words.pop(0)
     while words and not any(c.isalnum() or c in ").'" for c in words[-1]):
@@ -901,6 +901,10 @@ def _rejoin_split_words(words: list[str]) -> list[str]:
     return out
 
 
+def _speck_after_word(m: re.Match[str]) -> str:
+    return m[1] if m[1].casefold() in _KNOWN_WORDS else m[0]
+
+
 def _tidy_address(text: str) -> str:
     """An address without the label some receipts print before it ("HQ ADD: LOT 11995, ...")
     and without the misreadings its form gives away: a one read as a letter in a run of digits
@@ -914,6 +918,9 @@ def _tidy_address(text: str) -> str:
     words = [_snap_address_word(w) for w in _rejoin_split_words(words)]
     text = " ".join(words) or text
     text = re.sub(r"[.,]{2,}", lambda m: "," if "," in m[0] else m[0][0], text)
+    text = re.sub(r"(?<=\w)-{2,}(?=\w)", "-", text)  # "4--20"
+    # A quote mark glued to an address word ("LOT' 2685"): a speck.
+    text = re.sub(r"\b([^\W\d_]+)['`\u2019](?=\s|$)", _speck_after_word, text)
     text = _DIGITS_WITH_ONES.sub(lambda m: m[0].translate(_ONES), text)
     text = _POSTCODE_ZERO.sub(lambda m: m[0].translate(_ROUND_ZEROS), text)
     text = _SECTION_U.sub(lambda m: m[0].translate(_SECTION_DIGITS), text)
