@@ -37,7 +37,7 @@ MIN_RATIO = 0.95
 MAX_CHANGED = 3
 # Documents that must have read the agreed value, the same way, before it replaces a reading.
 MIN_DOCUMENTS = 2
-# Distinct readings of a vendor's documents counted, the most frequent first.
+# Distinct readings of a place's documents counted, the most frequent first.
 READINGS = 50
 # Longest key kept (``FieldValue.group_key``).
 KEY_LENGTH = 64
@@ -86,12 +86,12 @@ def _same_numbers(a: str, b: str) -> bool:
     return True
 
 
-# Readings of the vendor's documents that vote on a reading's words are at least this alike to
+# Readings of the place's documents that vote on a reading's words are at least this alike to
 # it as a whole: the same address, give or take a branch's line.
 SAME_ADDRESS = 0.8
 
 
-# A run of words is a slip away from the vendor's reading of it when they differ by this many
+# A run of words is a slip away from the others' reading of it when they differ by this many
 # characters at most and are this alike: "7/1188" and "7/118B", not "Dinar" and "Olnar" (a
 # misreading most prints share) or "3 FLOOR" and "3RD FLR" (another print).
 SLIP = 2
@@ -114,7 +114,7 @@ def _in_case_of(text: str, model: str) -> str:
 
 
 def _voted(reading: str, others: list[str], min_documents: int) -> str | None:
-    """``reading`` with each run of its words that most of the vendor's documents read
+    """``reading`` with each run of its words that most of the other documents read
     otherwise, the same way ("7/1188" where they read "7/118B", "SETAPAK." for "SETAPAK,"),
     replaced by their reading when it is a slip away (``_same_numbers``); None when nothing
     changes. Documents whose reading is another address do not vote."""
@@ -163,8 +163,8 @@ def agreed(
     min_ratio: float = MIN_RATIO,
     min_documents: int = MIN_DOCUMENTS,
 ) -> str | None:
-    """The value the vendor's other documents' readings (``others``) agree on, for a document
-    that read ``reading``; None when ``reading`` stands.
+    """The value the other documents of a place agree on (their readings, ``others``), for a
+    document that read ``reading``; None when ``reading`` stands.
 
     The reading most of them share, by ``min_documents`` or more and more than share
     ``reading`` itself, when ``reading`` differs from it only by OCR slips (``min_ratio``

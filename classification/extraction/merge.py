@@ -196,11 +196,10 @@ def merge_readings(
     boxes = [line.box for line in grouped]
     # Each PP-OCR line goes to the Tesseract line it overlaps most; only the lines that share
     # its height are scored (a receipt has 30-60 of each).
-    assigned: dict[int, list[Line]] = {}
+    p_grouped = group_lines(number_words)
+    assigned: dict[int, list[int]] = {}  # Tesseract line -> the PP-OCR lines it takes
     covered: dict[int, list[int]] = {}  # Tesseract line -> the PP-OCR lines over it
     out: list[dict[str, Any]] = []
-    p_grouped = group_lines(number_words)
-    index = {id(p_line): m for m, p_line in enumerate(p_grouped)}
     for m, p_line in enumerate(p_grouped):
         p_box = p_line.box
         near = [n for n, box in enumerate(boxes) if box[1] < p_box[3] and box[3] > p_box[1]]
@@ -210,7 +209,7 @@ def merge_readings(
                 covered.setdefault(n, []).append(m)
         best = max(near, key=scores.__getitem__, default=None)
         if best is not None and scores[best] > 0:
-            assigned.setdefault(best, []).append(p_line)
+            assigned.setdefault(best, []).append(m)
         elif _confident([p_line.words]):
             # Only PP-OCR read this line, and it is sure of it: Tesseract missed a faint or
             # heavy line ("NO. 53, JALAN BESAR,", a letterhead's first address line).
@@ -220,7 +219,8 @@ def merge_readings(
     # The lines PP-OCR read first: a line it did not read may be in one of theirs.
     for n in sorted(range(len(lines)), key=lambda n: n not in assigned):
         line = lines[n]
-        p_lines = [ln.words for ln in sorted(assigned.get(n, []), key=lambda ln: ln.box[0])]
+        mine = sorted(assigned.get(n, []), key=lambda m: p_grouped[m].box[0])
+        p_lines = [p_grouped[m].words for m in mine]
         if not p_lines and max(float(w.get("conf", 0)) for w in line) < CONFIDENT:
             continue  # PP-OCR saw no text here and Tesseract is sure of nothing: specks
         if not p_lines and taken.intersection(covered.get(n, ())):
@@ -231,14 +231,14 @@ def merge_readings(
         merged_line = _merge_line(line, other, min_ratio) if p_lines else None
         texts, run_on = merged_line if merged_line is not None else (None, set())
         if p_lines and (texts is not None or _confident(p_lines)):
-            taken.update(index[id(ln)] for ln in assigned[n])
+            taken.update(mine)
         if texts is None and _confident(p_lines):
             # The readings disagree and PP-OCR is sure: its words, on Tesseract's line. Tesseract
             # read a stamp as letters ("3 12 Ol OIF" for "L1010818") or a faint line as noise
             # ("OSA, NO.23 BATU 10, ... ANGOR"). Where PP-OCR's lines lie one above another,
             # Tesseract ran two printed lines into one: each is its own line again.
             line_id = line[0].get("line")
-            apart = len(p_lines) > 1 and _stacked([ln.box for ln in assigned[n]])
+            apart = len(p_lines) > 1 and _stacked([p_grouped[m].box for m in mine])
             out.extend(
                 {
                     **w,
@@ -260,7 +260,7 @@ def merge_readings(
             for k, (w, text) in enumerate(zip(line, texts, strict=True))
             if text
         ]
-        joins = {n for n, ((k, _), _) in enumerate(itertools.pairwise(kept)) if k in run_on}
+        joins = {pos for pos, ((k, _), _) in enumerate(itertools.pairwise(kept)) if k in run_on}
         out.extend(join_close_words([w for _, w in kept], run_on=joins))
     return out
 
