@@ -820,13 +820,16 @@ for _word in sorted(_SNAP_WORDS):
 # A word this long is read as the address word it differs from by any one letter ("SCLANGOR",
 # "Setangor", "SEESYEN"): shorter, one letter makes another word ("Tun", "Tmn").
 LONG_WORD = 7
+# A word this long with a letter too many inside it is the address word without it ("DIARUL").
+EXTRA_LETTER_WORD = 6
 
 
 def _snap_address_word(word: str) -> str:
     """``word`` (with the marks around it) as the one address word it differs from by one
     glyph of the same shape ("Jalau," is "Jalan,"), or by any one letter when it is
-    ``LONG_WORD`` letters or more, or by a letter too many inside it when it is six or more
-    ("DIARUL"; "Kelang" is a town of its own), in its case; else as it is."""
+    ``LONG_WORD`` letters or more, or by a letter too many inside it when it is
+    ``EXTRA_LETTER_WORD`` or more ("DIARUL"; "Kelang" is a town of its own), in its case; else
+    as it is."""
     parts = re.fullmatch(r"(\W*)(\w{3,}|\w+[-.]\w+)(\W*)", word)
     if parts is None or parts[2].casefold() in _KNOWN_WORDS:
         return word
@@ -839,8 +842,7 @@ def _snap_address_word(word: str) -> str:
             or _GLYPH_GROUP.get(diff[0][0], -1) == _GLYPH_GROUP.get(diff[0][1])
         ):
             found.add(known)
-    if not found and core.isalpha() and len(core) > LONG_WORD - 2:
-        # A letter too many inside a word of six or more ("DIARUL"): the address word without it.
+    if not found and core.isalpha() and len(core) >= EXTRA_LETTER_WORD:
         found = {core[:k] + core[k + 1 :] for k in range(1, len(core) - 1)} & _SNAP_WORDS
     if len(found) != 1:
         return word
@@ -902,6 +904,7 @@ def _rejoin_split_words(words: list[str]) -> list[str]:
 
 
 def _speck_after_word(m: re.Match[str]) -> str:
+    """An address word without the quote mark after it ("LOT'"); another word as it is."""
     return m[1] if m[1].casefold() in _KNOWN_WORDS else m[0]
 
 
@@ -911,7 +914,9 @@ def _tidy_address(text: str) -> str:
     ("i851-A", "47301" read "4730i"), an address word misread by a glyph ("Jalau"), a floor's
     ordinal read with an S or an I ("SRD FLR"), marks alone between its words ("Heights :
     50490") and marks doubled ("SELATAN., 84600": the comma stands for the run; the truth of
-    400 receipts writes a lone mark in 2)."""
+    400 receipts writes a lone mark in 2), a word split in two ("Ja lan"), specks ("LOT'",
+    "4--20"), a postcode's zero read as a round capital ("4600D"), a township section's
+    digit read as a letter ("US/N", "S86/3") and a one read as a small "i" alone."""
     text = _ADDRESS_LABEL.sub("", text, count=1) or text
     text = _split_address_words(text)
     words = [w for w in text.split() if not _LONE_MARKS.fullmatch(w)]
