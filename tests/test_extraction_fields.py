@@ -630,6 +630,11 @@ ADDRESS_CASES = {
         ["ACME SDN BHD", "LOT' 2685, 4--20, JLN D'SARA,", "§55100 KUALA LUMPUR"],
         "LOT 2685, 4-20, JLN D'SARA, 55100 KUALA LUMPUR",
     ),
+    # Without a postcode yet, the address goes on onto a line that begins with a number.
+    "open-onto-a-number": (
+        ["MR. DAKGALBI", "No.J-G-02, Soho KI, Solaris Mont Kiera, 50", "480 KL", "GST No."],
+        "No.J-G-02, Soho KI, Solaris Mont Kiera, 50 480 KL",
+    ),
     "line-ending-in-the-country": (
         [
             "POPULAR BOOK CO. (M) SDN BHD",

@@ -750,8 +750,10 @@ def _address_lines(lines: list[Line], start: int) -> list[Line]:
             chosen.append(line)
             if _COUNTRY_END.search(text):
                 break  # "56000 Kuala Lumpur, Malaysia": the store's name under it is not
-        elif open_ended and len(_ALPHA.findall(text)) >= 3:
-            chosen.append(line)  # no postcode yet: the address goes on ("THE TUBE, 1/39")
+        elif open_ended and (len(_ALPHA.findall(text)) >= 3 or text[:1].isdigit()):
+            # No postcode yet: the address goes on ("THE TUBE, 1/39"), onto a line of words or
+            # one that begins with a number ("Solaris Mont Kiera, 50" / "480 KL").
+            chosen.append(line)
         elif chosen and (
             _BRACKETED.fullmatch(text) or _BRANCH.match(text) or _COUNTRY_LINE.match(text)
         ):
