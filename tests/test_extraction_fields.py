@@ -635,6 +635,10 @@ ADDRESS_CASES = {
         ["MR. DAKGALBI", "No.J-G-02, Soho KI, Solaris Mont Kiera, 50", "480 KL", "GST No."],
         "No.J-G-02, Soho KI, Solaris Mont Kiera, 50 480 KL",
     ),
+    "open-until-a-full-stop": (
+        ["ACME SDN BHD", "NO7,JLN UERO,SHAH ALAM.", "270 T.S BASIN BESAR", "TEL 03-5510"],
+        "NO7,JLN UERO,SHAH ALAM.",
+    ),
     "line-ending-in-the-country": (
         [
             "POPULAR BOOK CO. (M) SDN BHD",

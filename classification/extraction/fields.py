@@ -710,6 +710,8 @@ _COUNTRY_END = re.compile(
 )
 # "Sdn" (of "Sdn Bhd") alone: the rest of a company's suffix misread ("SDN BH D").
 _SDN = re.compile(r"(?i)\bs[do0]n\b")
+# A line that ends in a full stop after a word ("..., SHAH ALAM."), not an abbreviation ("NO.").
+_ENDS_SENTENCE = re.compile(r"[^\W\d_]{3,}\.\s*$")
 # A line that is a name in brackets ("(TESCO PUTRA NILAI)", "(JALAN KLANG LAMA)").
 _BRACKETED = re.compile(r"\s*\(.*\)\s*")
 # A branch's number and name under a chain's address ("1214-JINJANG UTARA").
@@ -743,7 +745,12 @@ def _address_lines(lines: list[Line], start: int) -> list[Line]:
             ):
                 lead -= 1
             chosen.extend(lines[lead:n])
-        open_ended = chosen and not any(_POSTCODE.search(c.text) for c in chosen)
+        # Without a postcode the address may go on, unless its last line ended in a full stop.
+        open_ended = (
+            chosen
+            and not any(_POSTCODE.search(c.text) for c in chosen)
+            and not _ENDS_SENTENCE.search(chosen[-1].text)
+        )
         if place or (
             chosen and (text.rstrip().endswith(",") or chosen[-1].text.rstrip().endswith(","))
         ):
