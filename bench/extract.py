@@ -302,7 +302,7 @@ def run(
     per_type_ms: dict[str, list[float]] = {}
     done: dict[str, int] = {}
     # What the rules read of each place's documents so far: type -> (field, key) -> readings,
-    # as the product's FieldValue rows keep them (``fieldstore._agreed``).
+    # as the product's FieldValue rows keep them (``fieldstore.agree``).
     readings: dict[str, dict[tuple[str, str], list[str]]] = {}
     agreed = 0
     for item in items:
@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-consensus",
         action="store_true",
-        help="read every document on its own, not as earlier documents of its vendor read it",
+        help="read every document on its own, not as earlier documents of its place read it",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")

@@ -236,9 +236,8 @@ def extract_document(document_id: int, document_type: DocumentType | None = None
         return 0
     # PP-OCR reads a scanned page's numbers here, once (stored beside the page image).
     found = extract(pages_for(document, definitions), definitions, compute_numbers=True)
-    by_name = {d.name: d for d in definitions}
+    found = agree(document, found, definitions)
     wanted = [(d.name, d.kind) for d in definitions]
-    found = _agreed(document, found, wanted, by_name)
     keys = consensus.keys({name: value for name, (_, value) in found.items()}, wanted)
     stored = 0
     with transaction.atomic():
@@ -282,14 +281,16 @@ def extract_document(document_id: int, document_type: DocumentType | None = None
     return stored
 
 
-def _agreed(
+def agree(
     document: Document,
     found: dict[str, tuple[int, Extracted]],
-    wanted: list[tuple[str, str]],
-    by_name: dict[str, FieldDefinition],
+    definitions: Sequence[FieldDefinition],
 ) -> dict[str, tuple[int, Extracted]]:
-    """``found`` with the addresses the other documents of their place agree on
-    (``consensus.apply``): their rule values' readings, counted in the database."""
+    """``found`` (``extract``'s, for ``definitions`` of one type) with the addresses the other
+    documents of their place agree on (``consensus.apply``): their rule values' readings,
+    counted in the database. What ``extract_document`` stores and the workbench suggests."""
+    by_name = {d.name: d for d in definitions}
+    wanted = [(d.name, d.kind) for d in definitions]
 
     def readings(name: str, key: str) -> list[str]:
         counted = (

@@ -170,7 +170,9 @@ def type_choices(
     suggested_fields = {
         (type_id, name): found
         for type_id, group in unset.items()
-        for name, found in fieldstore.extract(pages, group).items()
+        for name, found in fieldstore.agree(
+            document, fieldstore.extract(pages, group), group
+        ).items()
     }
     posted_type = posted.get("document_type", "") if posted is not None else ""
     for definition in definitions:

@@ -14,7 +14,7 @@ from classification.models import (
     FieldDefinition,
     FieldValue,
 )
-from labeling import queue
+from labeling import queue, workbench
 from tests.test_learning import test_types  # noqa: F401  (a fixture `fake` needs)
 from tests.test_routing import fake  # noqa: F401  (a fixture)
 from tests.workbench_documents import review_task, waiting_document
@@ -142,4 +142,22 @@ def test_an_address_is_read_as_other_documents_of_its_place_read_it(labeler) -> 
     services.assign_type(other, receipt, labeler)
     assert FieldValue.objects.get(document=other, field=address).value.startswith(
         "12, JALAN TAMPOL"
+    )
+
+
+def test_the_workbench_suggests_the_address_other_documents_of_its_place_agree_on(
+    labeler,
+) -> None:
+    receipt = DocumentType.objects.get(name="receipt")
+    for n in range(2):
+        services.assign_type(
+            waiting_document(f"w{n}.png", _receipt("12, JALAN TAMPOI 7/4,")), receipt, labeler
+        )
+    waiting = waiting_document("w2.png", _receipt("12, JALAN TAMPOL 7/4,"))
+    choices = workbench.type_choices(waiting, suggested={}, with_fields=True)
+    rows = next(c for c in choices if c.document_type.name == "receipt").fields
+    address = next(row for row in rows if row.definition.name == "address")
+    assert (address.value, address.source) == (
+        "12, JALAN TAMPOI 7/4, 81200 JOHOR BAHRU, JOHOR",
+        "extracted",
     )
