@@ -4,6 +4,8 @@ person's correction is recorded against what extraction said."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from classification import fieldstore, learning, services
@@ -161,3 +163,26 @@ def test_the_workbench_suggests_the_address_other_documents_of_its_place_agree_o
         "12, JALAN TAMPOI 7/4, 81200 JOHOR BAHRU, JOHOR",
         "extracted",
     )
+
+
+def test_addresses_stored_before_their_key_existed_get_it(labeler) -> None:
+    from django.apps import apps
+
+    backfill = importlib.import_module(
+        "classification.migrations.0012_backfill_field_value_group_key"
+    ).backfill
+    receipt = DocumentType.objects.get(name="receipt")
+    document = waiting_document("old.png", _receipt("12, JALAN TAMPOI 7/4,"))
+    services.assign_type(document, receipt, labeler)
+    FieldValue.objects.filter(document=document).update(group_key="")
+    codeless = waiting_document("old2.png", ["ACME TRADING SDN BHD", "12, JALAN TAMPOI 7/4,"])
+    services.assign_type(codeless, receipt, labeler)
+    FieldValue.objects.filter(document=codeless).update(group_key="")
+    backfill(apps, None)
+    keys = dict(
+        FieldValue.objects.filter(field__name="address").values_list("document_id", "group_key")
+    )
+    assert keys[document.pk] == "postcode:81200"
+    assert keys[codeless.pk] == "vendor:acmetradingsdnbhd"  # no postcode: by its vendor
+    vendor = FieldValue.objects.get(document=document, field__name="vendor")
+    assert vendor.group_key == ""  # only addresses are counted
