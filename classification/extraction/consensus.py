@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from difflib import SequenceMatcher
 
-from classification.extraction.fields import ADDRESS_WORDS, Extracted, names_issuer
+from classification.extraction.fields import KNOWN_WORDS, POSTCODE, Extracted, names_issuer
 
 # A reading another one replaces is at least this alike to it (``SequenceMatcher`` ratio of the
 # two, case-folded, spaces collapsed): a few characters of an address, not another branch.
@@ -59,15 +59,14 @@ def _most_common(counts: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-_KNOWN = frozenset(ADDRESS_WORDS)
-
-
 def _loses_a_word(ours: str, theirs: str) -> bool:
     """Whether ``theirs`` lacks an address word ``ours`` has ("JALAN" where most prints of a
     shop were misread "JAAN"): a misreading many documents share is not what a word is
     corrected to."""
     words = set(re.findall(r"[^\W\d_]+", theirs.casefold()))
-    return any(w in _KNOWN and w not in words for w in re.findall(r"[^\W\d_]+", ours.casefold()))
+    return any(
+        w in KNOWN_WORDS and w not in words for w in re.findall(r"[^\W\d_]+", ours.casefold())
+    )
 
 
 def _plain(text: str) -> str:
@@ -198,14 +197,11 @@ def _vendor(found: Mapping[str, Extracted], fields: Iterable[tuple[str, str]]) -
     return ""
 
 
-_POSTCODE = re.compile(r"\b\d{5}\b")
-
-
 def place_key(reading: str, vendor: str) -> str:
     """The documents an address reading is counted with: ``postcode:<code>`` for the last
     five-digit number in it (a lot's number may come first: "LOT 34817 JALAN ... 51200"), else
     ``vendor:<vendor key>``; '' with neither."""
-    codes = _POSTCODE.findall(reading)
+    codes = POSTCODE.findall(reading)
     if codes:
         return f"postcode:{codes[-1]}"
     return f"vendor:{vendor}"[:KEY_LENGTH] if vendor else ""

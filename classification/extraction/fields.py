@@ -476,7 +476,7 @@ def _trim_registration(line: Line) -> Line:
     return make_line(kept) if kept else line
 
 
-_POSTCODE = re.compile(r"\b\d{5}\b")
+POSTCODE = re.compile(r"\b\d{5}\b")
 # What a vendor line under the letterhead's contact lines or postcode loses: the name is above.
 BELOW_HEADER = 1.5
 # What a vendor line with a place word but no street number loses.
@@ -498,7 +498,7 @@ def _vendor_index(lines: list[Line], height: int) -> int | None:
         (
             i
             for i, ln in enumerate(lines[:12])
-            if _CONTACT.search(ln.text) or _POSTCODE.search(ln.text)
+            if _CONTACT.search(ln.text) or POSTCODE.search(ln.text)
         ),
         None,
     )
@@ -699,15 +699,13 @@ def _address_stop(text: str, place: bool) -> bool:
     )
 
 
-# A line that is only a country, under the town ("MALAYSIA"): the address's last line. Not an
-# address word: a company's name has one too ("Nando's Chickenland Malaysia Sdn Bhd").
-_COUNTRY_LINE = re.compile(
-    r"(?i)^\W*(?:malaysia|singapore|indonesia|thailand|brunei(?:\s+darussalam)?)\W*$"
-)
+# The countries whose name closes an address. Not address words: a company's name has one
+# too ("Nando's Chickenland Malaysia Sdn Bhd").
+_COUNTRY = r"(?:malaysia|singapore|indonesia|thailand|brunei(?:\s+darussalam)?)"
+# A line that is only a country, under the town ("MALAYSIA"): the address's last line.
+_COUNTRY_LINE = re.compile(rf"(?i)^\W*{_COUNTRY}\W*$")
 # A line that ends in the country ("56000 Kuala Lumpur, Malaysia"): the address's last.
-_COUNTRY_END = re.compile(
-    r"(?i),\s*(?:malaysia|singapore|indonesia|thailand|brunei(?:\s+darussalam)?)\W*$"
-)
+_COUNTRY_END = re.compile(rf"(?i),\s*{_COUNTRY}\W*$")
 # "Sdn" (of "Sdn Bhd") alone: the rest of a company's suffix misread ("SDN BH D").
 _SDN = re.compile(r"(?i)\bs[do0]n\b")
 # A line that ends in a full stop after a word ("..., SHAH ALAM."), not an abbreviation ("NO.").
@@ -748,7 +746,7 @@ def _address_lines(lines: list[Line], start: int) -> list[Line]:
         # Without a postcode the address may go on, unless its last line ended in a full stop.
         open_ended = (
             chosen
-            and not any(_POSTCODE.search(c.text) for c in chosen)
+            and not any(POSTCODE.search(c.text) for c in chosen)
             and not _ENDS_SENTENCE.search(chosen[-1].text)
         )
         if place or (
@@ -819,7 +817,7 @@ _LONE_MARKS = re.compile(r"[^\w&/,()]+")
 # "j" to the strokes, "m" and "h" to the humps or "a" and "c" to the rings reads real words as
 # address words ("Tun" as "Tmn", "Laman" as "Taman").
 _GLYPH_GROUP = {c: n for n, group in enumerate(("il1|!", "nu", "oe0")) for c in group}
-_KNOWN_WORDS = frozenset(ADDRESS_WORDS)
+KNOWN_WORDS = frozenset(ADDRESS_WORDS)
 _SNAP_WORDS = frozenset(w for w in ADDRESS_WORDS if len(w) >= 3 and w.isalpha())
 _SNAP_BY_LENGTH: dict[int, list[str]] = {}
 for _word in sorted(_SNAP_WORDS):
@@ -840,7 +838,7 @@ def _snap_address_word(word: str) -> str:
     ``EXTRA_LETTER_WORD`` or more ("DIARUL"; "Kelang" is a town of its own), in its case; else
     as it is."""
     parts = re.fullmatch(r"(\W*)(\w{3,}|\w+[-.]\w+)(\W*)", word)
-    if parts is None or parts[2].casefold() in _KNOWN_WORDS:
+    if parts is None or parts[2].casefold() in KNOWN_WORDS:
         return word
     core = parts[2].casefold()
     found = set()
@@ -884,7 +882,7 @@ def _split_address_words(text: str) -> str:
 
     def speck(m: re.Match[str]) -> str:
         joined = m[1] + m[2]
-        return joined if _snap_address_word(joined).casefold() in _KNOWN_WORDS else m[0]
+        return joined if _snap_address_word(joined).casefold() in KNOWN_WORDS else m[0]
 
     text = _RUN_TOGETHER.sub(apart, text)
     return re.sub(r"\b([^\W_]+)\.([^\W_]+)\b", speck, text)
@@ -902,9 +900,9 @@ def _rejoin_split_words(words: list[str]) -> list[str]:
             if (
                 last.isalpha()
                 and re.fullmatch(r"[^\W\d_]+\W?", word)
-                and core in _KNOWN_WORDS
-                and last.casefold() not in _KNOWN_WORDS
-                and re.sub(r"\W+$", "", word).casefold() not in _KNOWN_WORDS
+                and core in KNOWN_WORDS
+                and last.casefold() not in KNOWN_WORDS
+                and re.sub(r"\W+$", "", word).casefold() not in KNOWN_WORDS
             ):
                 out[-1] = joined
                 continue
@@ -914,7 +912,7 @@ def _rejoin_split_words(words: list[str]) -> list[str]:
 
 def _speck_after_word(m: re.Match[str]) -> str:
     """An address word without the quote mark after it ("LOT'"); another word as it is."""
-    return m[1] if m[1].casefold() in _KNOWN_WORDS else m[0]
+    return m[1] if m[1].casefold() in KNOWN_WORDS else m[0]
 
 
 def _tidy_address(text: str) -> str:
@@ -954,7 +952,7 @@ def _extract_address(lines: list[Line], height: int) -> Extracted | None:
     # A company number the letterhead prints at the end of an address line is not the address.
     texts = [_COMPANY_NUMBER_AFTER.sub("", line.text) for line in chosen]
     text = _tidy_address(_tidy(" ".join(t for t in texts if t)))
-    conf = confidence(0.3, 0.15 * (vendor is not None), 0.2 * bool(_POSTCODE.search(text)))
+    conf = confidence(0.3, 0.15 * (vendor is not None), 0.2 * bool(POSTCODE.search(text)))
     return Extracted(text, text, union_box(w for line in chosen for w in line.words), conf)
 
 
@@ -1118,6 +1116,9 @@ def extract_fields(
 
 
 __all__ = [
+    "ADDRESS_WORDS",
+    "KNOWN_WORDS",
+    "POSTCODE",
     "Extracted",
     "Line",
     "extract_fields",
