@@ -316,10 +316,11 @@ def run(
             of_type = readings.setdefault(item.label, {})
             before = found
             started = time.perf_counter()  # part of extracting the page, as in the product
-            found = consensus.apply(found, schema, functools.partial(_readings, of_type))
+            keyed = consensus.keys(found, schema)
+            found = consensus.apply(found, keyed, functools.partial(_readings, of_type))
             ms += (time.perf_counter() - started) * 1000
             agreed += sum(found[name] is not before[name] for name in found)
-            for name, key in consensus.keys(found, schema).items():
+            for name, key in keyed.items():
                 of_type.setdefault((name, key), []).append(found[name].raw)
         timings.append(ms / pages_read)  # a contract's rules read several pages
         per_type_ms.setdefault(item.label, []).append(ms)

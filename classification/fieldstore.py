@@ -236,9 +236,7 @@ def extract_document(document_id: int, document_type: DocumentType | None = None
         return 0
     # PP-OCR reads a scanned page's numbers here, once (stored beside the page image).
     found = extract(pages_for(document, definitions), definitions, compute_numbers=True)
-    found = agree(document, found, definitions)
-    wanted = [(d.name, d.kind) for d in definitions]
-    keys = consensus.keys({name: value for name, (_, value) in found.items()}, wanted)
+    found, keys = agree(document, found, definitions)
     stored = 0
     with transaction.atomic():
         human = set(
@@ -285,12 +283,14 @@ def agree(
     document: Document,
     found: dict[str, tuple[int, Extracted]],
     definitions: Sequence[FieldDefinition],
-) -> dict[str, tuple[int, Extracted]]:
+) -> tuple[dict[str, tuple[int, Extracted]], dict[str, str]]:
     """``found`` (``extract``'s, for ``definitions`` of one type) with the addresses the other
     documents of their place agree on (``consensus.apply``): their rule values' readings,
-    counted in the database. What ``extract_document`` stores and the workbench suggests."""
+    counted in the database. What ``extract_document`` stores and the workbench suggests; with
+    each address's key (``consensus.keys``), which ``extract_document`` stores beside it."""
     by_name = {d.name: d for d in definitions}
-    wanted = [(d.name, d.kind) for d in definitions]
+    values = {name: value for name, (_, value) in found.items()}
+    keys = consensus.keys(values, [(d.name, d.kind) for d in definitions])
 
     def readings(name: str, key: str) -> list[str]:
         counted = (
@@ -304,8 +304,8 @@ def agree(
         )
         return [row["raw"] for row in counted for _ in range(row["n"])]
 
-    values = consensus.apply({name: value for name, (_, value) in found.items()}, wanted, readings)
-    return {name: (number, values[name]) for name, (number, _) in found.items()}
+    values = consensus.apply(values, keys, readings)
+    return {name: (number, values[name]) for name, (number, _) in found.items()}, keys
 
 
 # --- Validation -------------------------------------------------------------------------------

@@ -167,13 +167,10 @@ def type_choices(
     for definition in definitions:
         if definition.pk not in current:
             unset.setdefault(definition.document_type_id, []).append(definition)
-    suggested_fields = {
-        (type_id, name): found
-        for type_id, group in unset.items()
-        for name, found in fieldstore.agree(
-            document, fieldstore.extract(pages, group), group
-        ).items()
-    }
+    suggested_fields = {}
+    for type_id, group in unset.items():
+        found, _ = fieldstore.agree(document, fieldstore.extract(pages, group), group)
+        suggested_fields.update({(type_id, name): value for name, value in found.items()})
     posted_type = posted.get("document_type", "") if posted is not None else ""
     for definition in definitions:
         row = FieldRow(definition)

@@ -70,7 +70,7 @@ def test_apply_changes_a_rule_address_keeps_its_reading_and_asks_by_the_vendor()
         return [SHOP, SHOP]
 
     found = {"vendor": _value("UNIHAKKA SDN BHD"), "address": _value(SLIP), "total": _value("9.00")}
-    out = apply(found, FIELDS, readings)
+    out = apply(found, keys(found, FIELDS), readings)
     assert out["address"].value == SHOP and out["address"].raw == SLIP
     assert out["address"].bbox == found["address"].bbox
     assert out["vendor"] is found["vendor"] and out["total"] is found["total"]
@@ -78,16 +78,16 @@ def test_apply_changes_a_rule_address_keeps_its_reading_and_asks_by_the_vendor()
     assert keys(found, FIELDS) == {"address": "postcode:81200"}
     # Without a postcode, by the vendor.
     found["address"] = _value("12, Jalan Tampol 7/4, Johor Bahru")
-    apply(found, FIELDS, readings)
+    apply(found, keys(found, FIELDS), readings)
     assert asked[-1] == ("address", "vendor:unihakkasdnbhd")
 
 
 def test_apply_leaves_a_learned_address_and_one_without_a_place() -> None:
     learned = {"vendor": _value("UNIHAKKA SDN BHD"), "address": _value(SLIP, "learned")}
-    assert apply(learned, FIELDS, lambda *_: [SHOP, SHOP]) == learned
+    assert apply(learned, keys(learned, FIELDS), lambda *_: [SHOP, SHOP]) == learned
     assert keys(learned, FIELDS) == {}
     placeless = {"address": _value("12, Jalan Tampol 7/4, Johor Bahru")}
-    assert apply(placeless, FIELDS, lambda *_: [SHOP, SHOP]) == placeless
+    assert apply(placeless, keys(placeless, FIELDS), lambda *_: [SHOP, SHOP]) == placeless
     assert keys(placeless, FIELDS) == {}
 
 

@@ -224,16 +224,16 @@ def keys(found: Mapping[str, Extracted], fields: Iterable[tuple[str, str]]) -> d
 
 def apply(
     found: dict[str, Extracted],
-    fields: Iterable[tuple[str, str]],
+    keyed: Mapping[str, str],
     readings: Callable[[str, str], Iterable[str]],
 ) -> dict[str, Extracted]:
-    """``found`` (one document's values) with each rule value of an address field
-    (``applies``) as the documents of its place agree on it (``agreed``): ``readings(field
-    name, key)`` gives what the rules read on other documents with that key (``keys``). The
-    value changes, its ``raw`` stays the page's reading (what the next documents count) and its
-    place on the page stays."""
+    """``found`` (one document's values) with each address field of ``keyed`` (its ``keys``)
+    as the documents of its place agree on it (``agreed``): ``readings(field name, key)`` gives
+    what the rules read on other documents with that key. The value changes, its ``raw`` stays
+    the page's reading and its place on the page stays, so the keys stay what the next
+    documents count it under."""
     out = dict(found)
-    for name, key in keys(found, fields).items():
+    for name, key in keyed.items():
         value = found[name]
         better = agreed(value.raw, readings(name, key))
         if better is not None:
