@@ -28,7 +28,7 @@ from classification import (
     signals,
     storage,
 )
-from classification.extraction import validation
+from classification.extraction import memory, validation
 from classification.models import (
     Document,
     DocumentType,
@@ -421,6 +421,7 @@ def correct_fields(
             existing = current.get(field.pk)
             before = existing.value if existing else ""
             after = given.value.strip()
+            given = _typed_over(document, field, given)
             if after == before and (
                 existing is None
                 or given.bbox is None
@@ -454,6 +455,23 @@ def correct_fields(
                 )
             )
     return corrections
+
+
+def _typed_over(document: Document, field: FieldDefinition, given: FieldInput) -> FieldInput:
+    """``given`` without its page and box when its value was typed over the words there
+    (``memory.reads_as``): the workbench sends a suggested value's box along with whatever the
+    person typed in its place, and that box is not where their value is, nor a place to learn
+    the field from."""
+    if given.bbox is None or given.page_number is None:
+        return given
+    words = (
+        Page.objects.filter(document=document, number=given.page_number)
+        .values_list("ocr_words", flat=True)
+        .first()
+    )
+    if not words or memory.reads_as(words, field.kind, given.value, given.bbox):
+        return given
+    return FieldInput(given.value, given.raw)
 
 
 # Longest field value a person may give (the workbench form and the API).

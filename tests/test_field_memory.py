@@ -11,7 +11,14 @@ import pytest
 from classification import fieldmemory, fieldstore, services
 from classification.extraction import memory
 from classification.extraction.lines import group_lines
-from classification.models import DocumentType, FieldDefinition, FieldMemory, FieldValue, Page
+from classification.models import (
+    DocumentType,
+    FieldCorrection,
+    FieldDefinition,
+    FieldMemory,
+    FieldValue,
+    Page,
+)
 from labeling import queue
 from tests.workbench_documents import review_task, waiting_document
 
@@ -230,6 +237,30 @@ def test_picked_words_are_read_from_the_box_drawn_over_them() -> None:
     assert memory.learn(words, WIDTH, HEIGHT, "money", "45.60", bbox=(0, 900, 10, 910)) is None
 
 
+def test_a_value_reads_as_the_words_it_was_picked_from_or_was_typed_over_them() -> None:
+    words = _page(["TAMPOL TRADING | 12.80", "Subtotal | 1.00", "Date | 25/12/2018"])
+
+    def box(text: str) -> tuple[float, float, float, float]:
+        (i,) = _indices(words, text)
+        w = words[i]
+        return (w["left"], w["top"], w["left"] + w["width"], w["top"] + w["height"])
+
+    def line(*texts: str) -> tuple[float, float, float, float]:
+        boxes = [box(t) for t in texts]
+        return (boxes[0][0], boxes[0][1], boxes[-1][2], boxes[-1][3])
+
+    vendor = line("TAMPOL", "TRADING")
+    assert memory.reads_as(words, "text", "TAMPOI TRADING", vendor)  # a misread letter put right
+    assert memory.reads_as(words, "text", "Tampol", vendor)  # part of the words picked
+    assert not memory.reads_as(words, "text", "GARDENIA BAKERIES", vendor)  # typed over them
+    assert memory.reads_as(words, "money", "RM 12.80", box("12.80"))  # read as the amount
+    assert memory.reads_as(words, "money", "12.30", box("12.80"))  # a misread digit
+    assert not memory.reads_as(words, "money", "12.80", box("1.00"))  # another amount's place
+    assert memory.reads_as(words, "date", "2018-12-25", box("25/12/2018"))
+    assert not memory.reads_as(words, "date", "2019-01-03", box("25/12/2018"))
+    assert memory.reads_as(words, "money", "12.80", (900, 1300, 990, 1390))  # no words there
+
+
 def test_locate_finds_the_words_a_person_would_pick() -> None:
     lines = _receipt(ACME, [("NAIL", "3.00")], "3.00", "25/12/2018", ACME_STREET)
     words = _page(lines)
@@ -351,6 +382,28 @@ def test_learning_never_overwrites_a_persons_value_and_needs_a_pick(labeler) -> 
     )  # fmt: skip
     services.assign_type(other, receipt, labeler)
     assert _stored(other)["total"] == ("1.00", "rule")
+
+
+@pytest.mark.django_db
+def test_a_value_typed_over_another_ones_box_is_stored_without_it_and_teaches_nothing(
+    labeler,
+) -> None:
+    receipt = DocumentType.objects.get(name="receipt")
+    total = FieldDefinition.objects.get(document_type=receipt, name="total")
+    document = waiting_document("typed.png", _shop_receipt("3.00", to_pay="12.80"))
+    label = services.assign_type(document, receipt, labeler)
+    ruled = FieldValue.objects.get(document=document, field=total)
+    assert (ruled.value, ruled.source) == ("1.00", "rule") and ruled.bbox
+    # The workbench sends the suggestion's box with whatever the labeler typed over it.
+    typed = services.FieldInput("12.80", "12.80", ruled.page_number, list(ruled.bbox))
+    services.correct_fields(document, label, labeler, {total: typed})
+    stored = FieldValue.objects.get(document=document, field=total)
+    assert (stored.value, stored.source, stored.bbox, stored.page_number) == (
+        "12.80", "human", None, None,
+    )  # fmt: skip
+    assert not FieldMemory.objects.exists()
+    correction = FieldCorrection.objects.get(field=total)
+    assert (correction.before, correction.after, correction.bbox) == ("1.00", "12.80", None)
 
 
 def _correct_two_of_one_shop(labeler, receipt, total):

@@ -398,6 +398,32 @@ def locate(words: Sequence[Word], width: int, height: int, kind: str, value: str
 
 LOCATE_MATCH = 0.75  # words this alike to the value are where a person would have picked it
 
+# A text a person gave for words picked on the page reads at least this alike to them, else it
+# was typed over them: a misread word put right ("Tampol" as "Tampoi") stays picked there. A
+# date or an amount, a few digits long, needs ``LOCATE_MATCH``: "12.80" and "1.00" are 0.5 alike.
+PICKED_MATCH = 0.5
+
+
+def reads_as(words: Sequence[Word], kind: str, value: str, bbox: Sequence[float]) -> bool:
+    """Whether the words ``bbox`` covers can be where ``value`` was picked: they read as it
+    (dates and amounts parsed), contain it or are contained in it (a line picked and its label
+    deleted), or are alike enough with misread characters (``PICKED_MATCH``, ``LOCATE_MATCH``
+    for the other kinds than text); also when the box covers no words (nothing on the page says
+    otherwise). False for a value typed over another one's place: the rules' box of a wrong line
+    kept beside the person's own value."""
+    picked = [words[i] for i in pick_words(words, bbox)]
+    if not picked or not value.strip():
+        return True
+    text = " ".join(str(w["text"]) for w in picked)
+    want = _wanted(kind, value)
+    if want is not None and kind not in ("text", "names") and _wanted(kind, text) == want:
+        return True
+    ours, theirs = _norm(value), _norm(text)
+    if not ours or not theirs or ours in theirs or theirs in ours:
+        return True
+    least = PICKED_MATCH if kind in ("text", "names") else LOCATE_MATCH
+    return text_ratio(ours, theirs) >= least
+
 
 def _text_runs(lines: list[Line], target: str) -> list[tuple[float, list[Word]]]:
     """Runs of whole lines, or words within one line, that read like ``target``."""
@@ -817,5 +843,6 @@ __all__ = [
     "locate",
     "merge",
     "pick_words",
+    "reads_as",
     "similarity",
 ]
