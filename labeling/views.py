@@ -4,6 +4,7 @@ every 400; ``labeling.queue`` changes state."""
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from typing import Any
 
@@ -189,11 +190,31 @@ def _chosen_type(post: QueryDict) -> DocumentType:
     return chosen
 
 
+def _as_suggested(given: services.SentField, suggested: str) -> bool:
+    """Whether a field was sent back as the workbench suggested it (JSON ``{"value", "page",
+    "bbox"}``): the same value, on the same page, in the same box."""
+    try:
+        shown = json.loads(suggested) if suggested else None
+        box = json.loads(str(given.bbox)) if given.bbox else None
+    except ValueError:
+        return False
+    if not isinstance(shown, dict):
+        return False
+    page = str(given.page).strip() if given.page is not None else ""
+    return (
+        given.value.strip() == str(shown.get("value") or "").strip()
+        and page == str(shown.get("page") or "")
+        and box == shown.get("bbox")
+    )
+
+
 def _field_inputs(
     post: QueryDict, chosen: DocumentType, document: Document
 ) -> dict[FieldDefinition, services.FieldInput]:
     """The chosen type's fields that the form sent, checked by ``services.check_field_inputs``
-    (as the API's are): ``field-<name>`` with ``-page`` and ``-bbox`` beside it."""
+    (as the API's are): ``field-<name>`` with ``-page`` and ``-bbox`` beside it. A field still
+    as the rules suggested it (``suggested-<name>``) is left out: the labeler gave nothing, and
+    the extraction their label starts stores its own reading, as the rules'."""
     sent = {
         key.removeprefix("field-"): services.SentField(
             post.get(key, ""),
@@ -202,6 +223,11 @@ def _field_inputs(
         )
         for key in post
         if key.startswith("field-")
+    }
+    sent = {
+        name: given
+        for name, given in sent.items()
+        if not _as_suggested(given, post.get(f"suggested-{name}", ""))
     }
     try:
         return services.check_field_inputs(document, chosen, sent, strict=False)

@@ -107,6 +107,9 @@ class FieldRow:
     confidence: float | None = None
     source: str = ""  # how the stored value came about, "" when there is none
     problem: str = ""  # what fails validation in the value shown (``extraction.validation``)
+    # A value the rules suggest (none stored yet), as JSON {"value", "page", "bbox"}: sent back
+    # with the form, so that a suggestion left as it was is not stored as the labeler's.
+    suggested: str = ""
 
     @property
     def input_id(self) -> str:
@@ -188,6 +191,9 @@ def type_choices(
             row.value, row.page, row.confidence = value.value, number, value.confidence
             row.bbox = json.dumps(list(value.bbox)) if value.bbox else ""
             row.source = "extracted"
+            row.suggested = json.dumps(
+                {"value": row.value, "page": number, "bbox": list(value.bbox or []) or None}
+            )
         if posted is not None and posted_type == str(definition.document_type_id):
             name = f"field-{definition.name}"
             if name in posted:
@@ -195,6 +201,7 @@ def type_choices(
                 page = posted.get(f"{name}-page", "")
                 row.page = int(page) if page.isdigit() else None
                 row.bbox = posted.get(f"{name}-bbox", "")
+                row.suggested = posted.get(f"suggested-{definition.name}", "")
         by_type.setdefault(definition.document_type_id, []).append(row)
     today = timezone.localdate()
     for rows in by_type.values():

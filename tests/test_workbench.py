@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from classification import featurestore, services
 from classification.models import (
@@ -270,6 +271,38 @@ def test_submitting_stores_the_label_fields_and_timing_and_opens_the_next(
     assert task.state == Task.State.DONE and task.label == label
     following.refresh_from_db()
     assert following.claimed_by == labeler
+
+
+def test_a_suggested_value_sent_back_as_it_was_stays_the_rules(client_for, labeler) -> None:
+    task = _held(labeler, "bill.png", ["INVOICE 4711", "ACME Ltd", "Total 99.00"])
+    client = client_for(labeler)
+    response = client.get(reverse("task", args=[task.pk]))
+    invoice = next(c for c in response.context["types"] if c.document_type.name == "invoice")
+    rows = {f.definition.name: f for f in invoice.fields if f.value}
+    assert rows["total"].value == "99.00" and rows["total"].source == "extracted"
+    assert f'name="suggested-total" value="{escape(rows["total"].suggested)}"' in response.text
+    data = {"document_type": str(invoice.document_type.pk)}
+    for name, row in rows.items():
+        data |= {
+            f"field-{name}": row.value,
+            f"field-{name}-page": str(row.page or ""),
+            f"field-{name}-bbox": row.bbox,
+            f"suggested-{name}": row.suggested,
+        }
+    data["field-vendor"] = "ACME Limited"  # typed over the suggestion
+    # The extraction the label starts reads the page otherwise than the suggestion did (the
+    # second OCR reading of a scan).
+    page = task.document.pages.get(number=1)
+    page.ocr_words = [{**w, "text": "98.00" if w["text"] == "99.00" else w["text"]}
+                      for w in page.ocr_words]  # fmt: skip
+    page.save(update_fields=["ocr_words"])
+    assert client.post(reverse("task_submit", args=[task.pk]), data).status_code == 302
+    stored = {
+        v.field.name: (v.value, v.source) for v in FieldValue.objects.filter(document=task.document)
+    }
+    assert stored["total"] == ("98.00", "rule")  # not the suggestion, as the labeler's
+    assert stored["vendor"] == ("ACME Limited", "human")
+    assert list(FieldCorrection.objects.values_list("field__name", flat=True)) == ["vendor"]
 
 
 def test_the_last_label_goes_back_to_the_queue(client_for, labeler) -> None:
