@@ -94,6 +94,9 @@ def test_an_account_without_a_role_exports_nothing_and_no_key_is_401(
         ({"export_format": "xlsx"}, "export_format"),
         ({"status": "lost"}, "status"),
         ({"type": "no_such_type"}, "type"),
+        ({"type": "invoice\x00"}, "type"),
+        ({"q": "total\x00"}, "q"),
+        ({"confidence_min": "0.9"}, "confidence_min"),  # the list's, not the export's
     ],
 )
 def test_bad_export_queries_are_400(

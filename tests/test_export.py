@@ -188,6 +188,27 @@ def test_an_unknown_format_is_a_400_that_says_which_exist(client_for, admin_user
     assert "xlsx" in message and "csv, json, jsonl" in message
 
 
+@pytest.mark.parametrize(
+    ("query", "where"),
+    [
+        ({"status": "claified"}, "status"),
+        ({"type": "no_such_type"}, "type"),
+        ({"type": "invoice\x00"}, "type"),
+        ({"q": "\x00"}, "q"),
+    ],
+)
+def test_a_bad_filter_is_a_400_not_every_document(
+    client_for, admin_user, query: dict[str, str], where: str
+) -> None:
+    _document("kept.png", "invoice")
+    response = client_for(admin_user).get(reverse("document_export"), {"format": "csv", **query})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "bad_filter" and list(error["details"]) == [where]
+    # The list shows what it understood of the same query, a NUL character included.
+    assert client_for(admin_user).get(reverse("documents"), query).status_code == 200
+
+
 def test_json_stays_one_valid_array_across_chunks() -> None:
     for number in range(5):
         _document(f"doc-{number}.png", "invoice")

@@ -26,10 +26,12 @@ def filtered_documents(
     """The documents ``user`` may see, filtered by ``params`` (``status``, ``type``, ``q``) as
     the document list does, and the filters as understood. The list and the export use it."""
     documents = access.visible_documents(user).select_related("document_type")
+    # A NUL character matches nothing and PostgreSQL refuses it in a query: dropped here (the
+    # exports refuse such a query, ``filter_problems``).
     filters = {
-        "status": params.get("status", ""),
-        "type": params.get("type", ""),
-        "q": params.get("q", "").strip()[:200],
+        "status": params.get("status", "").replace("\x00", ""),
+        "type": params.get("type", "").replace("\x00", ""),
+        "q": params.get("q", "").replace("\x00", "").strip()[:200],
     }
     if filters["status"] in Document.Status.values:
         documents = documents.filter(status=filters["status"])
@@ -41,6 +43,25 @@ def filtered_documents(
         matching = Document.objects.filter(pages__text__icontains=filters["q"]).values("pk")
         documents = documents.filter(Q(pk__in=matching) | Q(original_name__icontains=filters["q"]))
     return documents, filters
+
+
+def filter_problems(params: Mapping[str, str]) -> dict[str, str]:
+    """What is wrong with the list's filters in ``params``, by name: a status or a type that
+    does not exist, a NUL character. The list shows what it understood of them
+    (``filtered_documents``); an export, which would otherwise hand over every document
+    without a word, refuses them."""
+    problems = {}
+    for name in ("status", "type", "q"):
+        if "\x00" in params.get(name, ""):
+            problems[name] = "Must not contain a NUL character."
+    status = params.get("status", "")
+    if "status" not in problems and status and status not in Document.Status.values:
+        problems["status"] = f"Use one of {', '.join(Document.Status.values)}."
+    kind = params.get("type", "")
+    if "type" not in problems and kind and kind != "none":
+        if not DocumentType.objects.filter(name=kind).exists():
+            problems["type"] = "No document type has this name ('none': documents without one)."
+    return problems
 
 
 @login_required
@@ -75,6 +96,18 @@ def export_documents(request: HttpRequest) -> HttpResponseBase:
                     "message": f"Unknown export format {fmt[:20]!r}: use one of "
                     f"{', '.join(export.FORMATS)}.",
                     "details": None,
+                }
+            },
+            status=400,
+        )
+    problems = filter_problems(request.GET)
+    if problems:
+        return JsonResponse(
+            {
+                "error": {
+                    "code": "bad_filter",
+                    "message": " ".join(f"{name}: {text}" for name, text in problems.items()),
+                    "details": problems,
                 }
             },
             status=400,

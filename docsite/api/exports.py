@@ -18,24 +18,28 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from classification import export
-from classification.models import Document, DocumentType
-from classification.views.documents import filtered_documents
+from classification.models import Document
+from classification.views.documents import filter_problems, filtered_documents
 from docsite.api.errors import ApiError
 from docsite.api.schema import BAD_REQUEST, ERRORS
 
+# The query parameters the export reads; another (the list's ``confidence_min``, say) would be
+# ignored, and every document exported without a word, so it is refused.
+PARAMETERS = ("export_format", "status", "type", "q")
+
 
 def _problems(params: Any) -> dict[str, list[str]]:
-    """What is wrong with the query (the web list ignores a bad filter; the API says so)."""
+    """What is wrong with the query: the format, the list's filters (``filter_problems``: the
+    web list ignores a bad filter; the exports say so) and parameters the export does not
+    read."""
     problems: dict[str, list[str]] = {}
     fmt = params.get("export_format", "csv")
     if fmt not in export.FORMATS:
         problems["export_format"] = [f"Use one of {', '.join(export.FORMATS)}."]
-    status = params.get("status", "")
-    if status and status not in Document.Status.values:
-        problems["status"] = [f"Use one of {', '.join(Document.Status.values)}."]
-    kind = params.get("type", "")
-    if kind and kind != "none" and not DocumentType.objects.filter(name=kind).exists():
-        problems["type"] = ["No document type with this name (or 'none': no type yet)."]
+    for name, text in filter_problems(params).items():
+        problems[name] = [text]
+    for name in sorted(set(params) - set(PARAMETERS))[:10]:
+        problems[name[:64]] = [f"Not a parameter of the export: use {', '.join(PARAMETERS)}."]
     return problems
 
 
