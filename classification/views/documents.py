@@ -58,9 +58,12 @@ def filter_problems(params: Mapping[str, str]) -> dict[str, str]:
     if "status" not in problems and status and status not in Document.Status.values:
         problems["status"] = f"Use one of {', '.join(Document.Status.values)}."
     kind = params.get("type", "")
-    if "type" not in problems and kind and kind != "none":
-        if not DocumentType.objects.filter(name=kind).exists():
-            problems["type"] = "No document type has this name ('none': documents without one)."
+    if (
+        "type" not in problems
+        and kind not in ("", "none")
+        and not DocumentType.objects.filter(name=kind).exists()  # after the NUL check
+    ):
+        problems["type"] = "No document type has this name ('none': documents without one)."
     return problems
 
 
