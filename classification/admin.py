@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from classification.models import (
     Document,
@@ -10,13 +12,29 @@ from classification.models import (
     Page,
     Prediction,
 )
-from classification.types import FIELD_ATTRIBUTES
+from classification.types import FIELD_ATTRIBUTES, fields_with_data
+
+
+class FieldDefinitionFormSet(BaseInlineFormSet):
+    """A field that holds values on documents or corrections cannot be deleted here (it would
+    delete them with it), as the API refuses it: keep it, or retire the type."""
+
+    def clean(self) -> None:
+        super().clean()
+        deleted = [form.instance.pk for form in self.deleted_forms if form.instance.pk]
+        in_use = fields_with_data(FieldDefinition.objects.filter(pk__in=deleted))
+        if in_use:
+            raise ValidationError(
+                f"These fields hold values on documents and cannot be deleted: "
+                f"{', '.join(in_use)}. Keep them, or retire the type."
+            )
 
 
 class FieldDefinitionInline(admin.TabularInline):
     """A type's field schema, edited on the type's page."""
 
     model = FieldDefinition
+    formset = FieldDefinitionFormSet
     fields = ("position", *FIELD_ATTRIBUTES)
     extra = 1
 

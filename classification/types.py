@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 
 from classification.models import (
     Document,
@@ -78,8 +78,10 @@ def check_fields(document_type: DocumentType, fields: Sequence[Mapping[str, Any]
         raise InvalidSchema(errors)
 
 
-def _fields_with_data(document_type: DocumentType, names: set[str]) -> list[str]:
-    used = FieldDefinition.objects.filter(document_type=document_type, name__in=names).filter(
+def fields_with_data(fields: QuerySet[FieldDefinition]) -> list[str]:
+    """The names of ``fields`` that hold values on documents or corrections: removing them
+    would delete those too (the API and the admin refuse it)."""
+    used = fields.filter(
         Exists(FieldValue.objects.filter(field=OuterRef("pk")))
         | Exists(FieldCorrection.objects.filter(field=OuterRef("pk")))
     )
@@ -108,7 +110,9 @@ def save_type(
         existing = {f.name: f for f in FieldDefinition.objects.filter(document_type=document_type)}
         wanted = {str(values["name"]) for values in fields}
         dropped = set(existing) - wanted
-        in_use = _fields_with_data(document_type, dropped)
+        in_use = fields_with_data(
+            FieldDefinition.objects.filter(document_type=document_type, name__in=dropped)
+        )
         if in_use:
             raise TypeInUse(
                 f"These fields hold values on documents and cannot be removed: "

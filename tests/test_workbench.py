@@ -580,3 +580,49 @@ def test_admins_edit_a_types_field_schema_and_see_the_queue_in_the_django_admin(
     review_task("queued.png")
     for name in ("task", "skip", "adjudication"):
         assert client.get(reverse(f"admin:labeling_{name}_changelist")).status_code == 200
+
+
+def _admin_form_data(page) -> dict[str, str]:
+    """The POST the Django admin's change form would send as shown, inlines included."""
+    data: dict[str, str] = {}
+    forms = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms += formset.forms
+        data |= {
+            formset.management_form.add_prefix(name): str(value)
+            for name, value in formset.management_form.initial.items()
+        }
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is True:
+                data[form.add_prefix(name)] = "on"
+            elif value is not None and value is not False:
+                data[form.add_prefix(name)] = str(value)
+    return data
+
+
+def test_the_admin_refuses_to_delete_a_field_that_holds_values(client_for, admin_user) -> None:
+    client = client_for(admin_user)
+    invoice = _type("invoice")
+    url = reverse("admin:classification_documenttype_change", args=[invoice.pk])
+    page = client.get(url)
+    formset = page.context["inline_admin_formsets"][0].formset
+    forms = {form.instance.name: form for form in formset.forms if form.instance.pk}
+    document = waiting_document("held.png", ["INVOICE 4711"])
+    FieldValue.objects.create(
+        document=document, field=forms["vendor"].instance, value="ACME", source="rule"
+    )
+    data = _admin_form_data(page)
+    data[forms["vendor"].add_prefix("DELETE")] = "on"
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert "These fields hold values on documents and cannot be deleted: vendor" in refused.text
+    assert FieldValue.objects.filter(document=document, field__name="vendor").exists()
+    # A field nothing refers to goes.
+    data = _admin_form_data(page)
+    data[forms["due_date"].add_prefix("DELETE")] = "on"
+    assert client.post(url, data).status_code == 302
+    assert not FieldDefinition.objects.filter(document_type=invoice, name="due_date").exists()
+    assert FieldDefinition.objects.filter(document_type=invoice, name="vendor").exists()
