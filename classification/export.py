@@ -12,7 +12,8 @@ auto-accepted it), ``pseudo`` (no type yet, but the last training took the model
 as a pseudo-label), ``none`` (no type, or one no label explains), or ``hidden`` for a labeler
 holding a blind check of the document, who sees none of its type, routing or fields.
 Only the fields of the document's own type are exported: a person's value left over from an
-earlier type is not.
+earlier type is not. A document without a type has those of the one type whose values it has (a
+confident prediction whose fields failed validation went to review with them).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypedDict, cast
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -131,10 +132,14 @@ def rows(
 
 
 def field_names(documents: QuerySet[Document]) -> list[str]:
-    """Every field name of the types present in ``documents`` (one query), by type name then
-    position; a name two types share (``total``) once."""
+    """Every field name of the types present in ``documents``, and of the values of those
+    without a type (``_own_fields``), in one query, by type name then position; a name two
+    types share (``total``) once."""
+    untyped = FieldValue.objects.filter(
+        document__in=documents.values("pk"), document__document_type__isnull=True
+    ).values("field__document_type")
     definitions = FieldDefinition.objects.filter(
-        document_type__in=documents.values("document_type")
+        Q(document_type__in=documents.values("document_type")) | Q(document_type__in=untyped)
     ).order_by("document_type__name", "position", "id")
     return list(dict.fromkeys(definitions.values_list("name", flat=True)))
 
@@ -161,7 +166,7 @@ def _chunk_rows(chunk: Sequence[Document], viewer: access.User | None) -> list[E
     for document_id, provenance in labels.values_list("document_id", "provenance").distinct():
         provenances[document_id].add(provenance)
     types = {d.pk: d.document_type_id for d in chunk}
-    fields: defaultdict[int, dict[str, FieldEntry]] = defaultdict(dict)
+    by_type: defaultdict[int, dict[int, dict[str, FieldEntry]]] = defaultdict(dict)
     values = FieldValue.objects.filter(document_id__in=ids).order_by(
         "document_id", "field__position", "field_id"
     )
@@ -187,21 +192,31 @@ def _chunk_rows(chunk: Sequence[Document], viewer: access.User | None) -> list[E
         "page_number",
         "bbox",
     ):
-        # A person's value kept from an earlier type is not one of this type's fields.
-        if type_id == types[document_id]:
-            fields[document_id][name] = {
-                "value": value,
-                "raw": raw,
-                "confidence": confidence,
-                "source": source,
-                "page": page,
-                "bbox": bbox,
-            }
+        by_type[document_id].setdefault(type_id, {})[name] = {
+            "value": value,
+            "raw": raw,
+            "confidence": confidence,
+            "source": source,
+            "page": page,
+            "bbox": bbox,
+        }
+    fields = {d: _own_fields(types[d], found) for d, found in by_type.items()}
     blind = _blind(chunk, viewer)
     return [
-        _row(d, provenances[d.pk], fields[d.pk]) if d.pk not in blind else _hidden_row(d)
+        _row(d, provenances[d.pk], fields.get(d.pk, {})) if d.pk not in blind else _hidden_row(d)
         for d in chunk
     ]
+
+
+def _own_fields(
+    type_id: int | None, by_type: dict[int, dict[str, FieldEntry]]
+) -> dict[str, FieldEntry]:
+    """A document's fields of its type (a person's value kept from an earlier type is not one
+    of them); without a type, those of the one type whose values it has (a confident
+    prediction that validation sent to review keeps them, as ``fieldstore.problems`` reads)."""
+    if type_id is not None:
+        return by_type.get(type_id, {})
+    return next(iter(by_type.values())) if len(by_type) == 1 else {}
 
 
 def _blind(chunk: Sequence[Document], viewer: access.User | None) -> set[int]:

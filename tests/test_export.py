@@ -73,12 +73,21 @@ def _document(
     return document
 
 
-def _value(document: Document, name: str, value: str, source: str = "rule", **extra: Any) -> None:
+def _value(
+    document: Document,
+    name: str,
+    value: str,
+    source: str = "rule",
+    type_name: str | None = None,
+    **extra: Any,
+) -> None:
+    """A stored value of a field of the document's type (or of ``type_name``'s)."""
     document.refresh_from_db()
-    assert document.document_type is not None
+    document_type = _type(type_name) if type_name else document.document_type
+    assert document_type is not None
     FieldValue.objects.update_or_create(
         document=document,
-        field=FieldDefinition.objects.get(document_type=document.document_type, name=name),
+        field=FieldDefinition.objects.get(document_type=document_type, name=name),
         defaults={"value": value, "raw": extra.pop("raw", value), "source": source, **extra},
     )
 
@@ -284,6 +293,26 @@ def test_a_persons_value_beats_the_rule_value_and_other_types_values_stay_out(la
     fields = next(export.rows(Document.objects.all()))["fields"]
     assert "invoice_number" not in fields
     assert "total" not in fields or fields["total"]["value"] != "121.00"
+
+
+def test_a_document_sent_to_review_by_its_fields_exports_them(client_for, admin_user) -> None:
+    # A confident receipt whose date failed validation: no type in force, its values kept.
+    document = _document("review.png", status=Document.Status.NEEDS_REVIEW)
+    _value(document, "date", "2999-01-01", type_name="receipt")
+    _value(document, "total", "9.90", type_name="receipt")
+    mixed = _document("mixed.png", status=Document.Status.NEEDS_REVIEW)
+    _value(mixed, "total", "1.00", type_name="receipt")
+    _value(mixed, "invoice_number", "INV-1", type_name="invoice")
+    rows = _by_name(export.rows(Document.objects.all()))
+    assert rows["review.png"]["type"] is None
+    assert {k: v["value"] for k, v in rows["review.png"]["fields"].items()} == {
+        "date": "2999-01-01",
+        "total": "9.90",
+    }
+    assert rows["mixed.png"]["fields"] == {}  # values of two types: neither is its own
+    csv_rows = {r["original_name"]: r for r in _csv_rows(client_for(admin_user))}
+    assert csv_rows["review.png"]["date"] == "2999-01-01"
+    assert csv_rows["mixed.png"]["total"] == ""
 
 
 def test_csv_cells_that_start_like_a_formula_are_escaped(client_for, admin_user) -> None:
