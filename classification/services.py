@@ -529,7 +529,9 @@ def check_field_inputs(
     refused (unless not ``strict``: then a form's other inputs pass). Each value must read as
     its kind and pass the field's checks (``extraction.validation``: pattern, range, IBAN
     check digits, not in the future); a required field may stay empty, since a document can
-    lack it. The workbench form and the API both check through here."""
+    lack it. A value that reads is given as the rules give theirs (``validation.normalised``),
+    with what was written as its ``raw``. The workbench form and the API both check through
+    here."""
     definitions = {d.name: d for d in FieldDefinition.objects.filter(document_type=document_type)}
     unknown = sorted(set(sent) - set(definitions))
     if unknown and strict:
@@ -549,10 +551,13 @@ def check_field_inputs(
         if len(value) > MAX_FIELD_LENGTH:
             message = f"{definition.label}: at most {MAX_FIELD_LENGTH} characters."
             raise FieldInputError(message, {name: message})
+        normal = value
         if value:
-            problem, _ = validation.check_value(fieldstore.field_spec(definition), value, today)
+            spec = fieldstore.field_spec(definition)
+            problem, parsed = validation.check_value(spec, value, today)
             if problem is not None:
                 problems[name] = problem.message
+            normal = validation.normalised(definition.kind, parsed, value)
         raw_page = str(given.page).strip() if given.page is not None else ""
         page: int | None = None
         if raw_page:
@@ -571,7 +576,8 @@ def check_field_inputs(
                 raise FieldInputError(str(exc), {name: str(exc)}) from None
         if not value:
             page, box = None, None  # an empty value is on no page
-        inputs[definition] = FieldInput(value, value, page, box)
+        # Stored as the rules store theirs ("25/12/2018" as 2018-12-25); ``raw`` as written.
+        inputs[definition] = FieldInput(normal, value, page, box)
     if problems:
         raise FieldInputError("; ".join(problems.values()) + ".", problems)
     return inputs

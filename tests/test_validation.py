@@ -90,6 +90,25 @@ def test_a_value_that_reads_as_its_kind_passes(kind: str, value: str) -> None:
     assert _one(FieldSpec("f", kind), value) == []
 
 
+@pytest.mark.parametrize(
+    ("kind", "value", "stored"),
+    [
+        ("date", "25/12/2018", "2018-12-25"),
+        ("date", "2 Jan 2024", "2024-01-02"),
+        ("money", "RM 1,234.5", "1234.50"),
+        ("money", "12,50 €", "12.50"),
+        ("currency", "€", "EUR"),
+        ("percentage", "6,5 %", "6.5"),
+        ("account", IBAN.lower(), IBAN.replace(" ", "")),
+        ("text", "  ACME Ltd ", "ACME Ltd"),
+        ("identifier", "inv/2023/0008", "inv/2023/0008"),
+    ],
+)
+def test_a_value_is_stored_as_the_rules_store_theirs(kind: str, value: str, stored: str) -> None:
+    parsed = validation.parse_value(kind, value, date(2026, 1, 1))
+    assert validation.normalised(kind, parsed, value) == stored
+
+
 UNREADABLE = [
     ("date", "32/13/2020", "f “32/13/2020” is not a date"),
     ("date", "soon", "f “soon” is not a date"),

@@ -305,6 +305,24 @@ def test_a_suggested_value_sent_back_as_it_was_stays_the_rules(client_for, label
     assert list(FieldCorrection.objects.values_list("field__name", flat=True)) == ["vendor"]
 
 
+def test_typed_values_are_stored_as_the_rules_store_theirs(client_for, labeler) -> None:
+    task = _held(labeler)
+    invoice = _type("invoice")
+    data = {"field-date": "25/12/2018", "field-total": "99", "field-currency": "€"}
+    response = _submit(client_for(labeler), task, document_type=str(invoice.pk), **data)
+    assert response.status_code == 302
+    stored = {
+        v.field.name: (v.value, v.raw, v.source)
+        for v in FieldValue.objects.filter(document=task.document)
+    }
+    assert stored["date"] == ("2018-12-25", "25/12/2018", "human")
+    assert stored["currency"] == ("EUR", "€", "human")
+    # "99" is the rules' 99.00 written otherwise: nothing changed, nothing corrected.
+    assert stored["total"][0::2] == ("99.00", "rule")
+    corrected = FieldCorrection.objects.values_list("field__name", "after")
+    assert sorted(corrected) == [("currency", "EUR"), ("date", "2018-12-25")]
+
+
 def test_the_last_label_goes_back_to_the_queue(client_for, labeler) -> None:
     task = _held(labeler)
     client = client_for(labeler)

@@ -109,6 +109,19 @@ def parse_value(kind: str, text: str, today: date | None = None) -> Parsed | Non
     return text  # text, identifier, names: any text reads
 
 
+def normalised(kind: str, parsed: Parsed | None, text: str) -> str:
+    """A value of ``kind`` as the rules store theirs (``fields.Extracted.value``), from what
+    ``parse_value`` read of ``text``: an ISO date, an amount with two decimals, an ISO currency
+    code, a compact account number; other kinds, and what does not read, as written."""
+    if isinstance(parsed, date):
+        return parsed.isoformat()
+    if isinstance(parsed, Decimal):
+        return f"{parsed:.2f}" if kind == "money" else str(parsed)
+    if isinstance(parsed, str) and kind in ("currency", "account"):
+        return parsed
+    return text.strip()
+
+
 def _iban_problem(spec: FieldSpec, account: str) -> Problem | None:
     """An account that looks like an IBAN (country letters, check digits) must be one."""
     if not _IBAN_SHAPED.match(account) or parsers.iban_valid(account):
