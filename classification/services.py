@@ -9,7 +9,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, Literal, cast
+from typing import IO, Any, Literal, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -413,6 +413,7 @@ def correct_fields(
     person picked it on the page somewhere else than stored: then it is theirs (source human,
     their box), with no correction recorded since the value did not change."""
     corrections = []
+    words_of: dict[int, list[dict[str, Any]]] = {}  # OCR words by page number, read once
     with transaction.atomic():
         current = {v.field_id: v for v in FieldValue.objects.filter(document=document)}
         for field, given in values.items():
@@ -421,13 +422,15 @@ def correct_fields(
             existing = current.get(field.pk)
             before = existing.value if existing else ""
             after = given.value.strip()
-            given = _typed_over(document, field, given)
             if after == before and (
                 existing is None
                 or given.bbox is None
                 or (given.bbox == existing.bbox and given.page_number == existing.page_number)
             ):
                 continue
+            given = _typed_over(document, field, given, words_of)
+            if after == before and given.bbox is None:
+                continue  # the same value, with a box that is not where it is
             FieldValue.objects.update_or_create(
                 document=document,
                 field=field,
@@ -457,18 +460,25 @@ def correct_fields(
     return corrections
 
 
-def _typed_over(document: Document, field: FieldDefinition, given: FieldInput) -> FieldInput:
+def _typed_over(
+    document: Document,
+    field: FieldDefinition,
+    given: FieldInput,
+    words_of: dict[int, list[dict[str, Any]]],
+) -> FieldInput:
     """``given`` without its page and box when its value was typed over the words there
     (``memory.reads_as``): the workbench sends a suggested value's box along with whatever the
     person typed in its place, and that box is not where their value is, nor a place to learn
-    the field from."""
+    the field from. ``words_of`` keeps each page's OCR words read for the next field."""
     if given.bbox is None or given.page_number is None:
         return given
-    words = (
-        Page.objects.filter(document=document, number=given.page_number)
-        .values_list("ocr_words", flat=True)
-        .first()
-    )
+    if given.page_number not in words_of:
+        words_of[given.page_number] = (
+            Page.objects.filter(document=document, number=given.page_number)
+            .values_list("ocr_words", flat=True)
+            .first()
+        ) or []
+    words = words_of[given.page_number]
     if not words or memory.reads_as(words, field.kind, given.value, given.bbox):
         return given
     return FieldInput(given.value, given.raw)

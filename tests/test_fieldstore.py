@@ -104,6 +104,13 @@ def test_the_same_value_picked_elsewhere_becomes_the_persons_without_a_correctio
     assert services.correct_fields(document, label, labeler, {total: elsewhere}) == []
     moved = FieldValue.objects.get(pk=stored.pk)
     assert (moved.value, moved.source, moved.bbox) == ("120.00", "human", [1.0, 2.0, 30.0, 12.0])
+    # Over words that read as another value, the box is not where this one is: nothing changes.
+    number = FieldValue.objects.get(document=document, field__name="invoice_number")
+    assert number.bbox is not None
+    astray = services.FieldInput("120.00", page_number=1, bbox=list(number.bbox))
+    assert services.correct_fields(document, label, labeler, {total: astray}) == []
+    kept = FieldValue.objects.get(pk=stored.pk)
+    assert (kept.value, kept.source, kept.bbox) == ("120.00", "human", [1.0, 2.0, 30.0, 12.0])
 
 
 def _receipt(address_line: str) -> list[str]:
