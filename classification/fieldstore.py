@@ -233,6 +233,9 @@ def extract_document(document_id: int, document_type: DocumentType | None = None
         return 0
     definitions = list(FieldDefinition.objects.filter(document_type=document_type))
     if not definitions:
+        # A type without fields: the rules' and learned values of the type before go.
+        machine = [FieldValue.Source.RULE, FieldValue.Source.LEARNED]
+        FieldValue.objects.filter(document=document, source__in=machine).delete()
         return 0
     # PP-OCR reads a scanned page's numbers here, once (stored beside the page image).
     found = extract(pages_for(document, definitions), definitions, compute_numbers=True)

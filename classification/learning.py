@@ -452,6 +452,7 @@ def _check_fields(document_id: int, route: Route) -> Route:
     document_type = route.document_type
     assert document_type is not None
     if not FieldDefinition.objects.filter(document_type=document_type).exists():
+        fieldstore.extract_document(document_id, document_type)  # the old type's values go
         return route
     confident = f"confident {document_type.label} ({probability_text(route.confidence or 0.0)})"
     try:

@@ -23,6 +23,7 @@ from classification.models import (
     Document,
     DocumentType,
     FieldDefinition,
+    FieldValue,
     ModelVersion,
     Page,
     Prediction,
@@ -268,6 +269,16 @@ def test_a_document_shows_its_prediction_fields_labels_and_history(
     assert events[0] == "uploaded"
     assert {"predicted", "labeled", "field_corrected"} <= set(events)
     assert [e["at"] for e in body["history"]] == sorted(e["at"] for e in body["history"])
+
+
+def test_a_document_shows_only_the_fields_of_its_type(
+    api_client_for: ClientFor, uploader: User, labeler: User, labeled: Document
+) -> None:
+    # Relabeled as a letter (no fields): the person's invoice value is kept, not shown.
+    services.assign_type(labeled, DocumentType.objects.get(name="letter"), labeler)
+    body = api_client_for(uploader).get(_url(labeled.pk)).json()
+    assert body["type"] == "letter" and body["fields"] == []
+    assert FieldValue.objects.filter(document=labeled, source="human").count() == 1
 
 
 def test_a_labeler_holding_a_blind_check_sees_no_type_over_the_api(

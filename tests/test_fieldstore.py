@@ -54,6 +54,9 @@ def test_a_persons_value_stays_and_rule_values_follow_the_type(labeler) -> None:
     names = {name for name, (_, source) in _values(document).items() if source == "rule"}
     assert names <= {f.name for f in FieldDefinition.objects.filter(document_type__name="receipt")}
     assert _values(document)["invoice_number"] == ("INV-42", "human")
+    # Relabeled as a letter, a type without fields: the receipt's rule values go too.
+    services.assign_type(document, DocumentType.objects.get(name="letter"), labeler)
+    assert _values(document) == {"invoice_number": ("INV-42", "human")}
 
 
 def test_a_workbench_correction_is_recorded_against_the_extracted_value(labeler) -> None:
@@ -86,6 +89,16 @@ def test_an_auto_accepted_document_gets_its_fields(
     document.refresh_from_db()
     assert document.status == Document.Status.CLASSIFIED
     assert _values(document)["total"] == ("120.00", "rule")
+
+
+def test_accepting_a_type_without_fields_takes_the_old_types_machine_values(labeler) -> None:
+    document = waiting_document("was-invoice.png", INVOICE)
+    services.assign_type(document, DocumentType.objects.get(name="invoice"), labeler)
+    assert _values(document)["total"] == ("120.00", "rule")
+    letter = DocumentType.objects.get(name="letter")
+    route = learning.Route(True, "auto-accepted", document_type=letter, confidence=0.99)
+    assert learning._check_fields(document.pk, route) == route
+    assert _values(document) == {}
 
 
 def test_the_same_value_picked_elsewhere_becomes_the_persons_without_a_correction(

@@ -386,9 +386,16 @@ def _prediction(prediction: Prediction | None) -> dict[str, Any] | None:
 
 
 def _fields(document: Document) -> list[dict[str, Any]]:
-    values = FieldValue.objects.filter(document=document).select_related(
-        "field__document_type", "updated_by"
+    """The stored values of the type in force (without one, of the one type whose values it
+    has: fields that failed validation sent it to review), as the export has them; a person's
+    value kept from a type the document had before is not one of its fields."""
+    values = list(
+        FieldValue.objects.filter(document=document).select_related(
+            "field__document_type", "updated_by"
+        )
     )
+    types = {v.field.document_type_id for v in values}
+    own = document.document_type_id or (types.pop() if len(types) == 1 else None)
     return [
         {
             "name": v.field.name,
@@ -405,6 +412,7 @@ def _fields(document: Document) -> list[dict[str, Any]]:
             "updated_at": v.updated_at,
         }
         for v in values
+        if v.field.document_type_id == own
     ]
 
 
