@@ -563,11 +563,14 @@ def check_field_inputs(
             raise FieldInputError(message, {name: message})
         normal = value
         if value:
+            # Checked as it will be stored, as ``validate`` checks stored values: a pattern for
+            # dates is one for 2018-03-05, whether "05/03/2018" was typed or read.
+            parsed = validation.parse_value(definition.kind, value, today)
+            normal = validation.normalised(definition.kind, parsed, value)
             spec = fieldstore.field_spec(definition)
-            problem, parsed = validation.check_value(spec, value, today)
+            problem, _ = validation.check_value(spec, normal, today, raw=value)
             if problem is not None:
                 problems[name] = problem.message
-            normal = validation.normalised(definition.kind, parsed, value)
         raw_page = str(given.page).strip() if given.page is not None else ""
         page: int | None = None
         if raw_page:

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from classification import featurestore, services
+from classification import featurestore, fieldstore, services
 from classification.models import (
     Document,
     DocumentType,
@@ -409,6 +409,31 @@ def test_a_field_that_breaks_its_pattern_is_refused(client_for, labeler) -> None
     accepted = _submit(client, task, document_type=invoice, **{"field-invoice_number": "4711"})
     assert accepted.status_code == 302
     assert FieldValue.objects.get(field__name="invoice_number").value == "4711"
+
+
+def test_a_pattern_checks_the_value_as_it_will_be_stored(client_for, labeler) -> None:
+    # A date's pattern is one for the stored form (2018-03-05), as validation checks stored
+    # values: a date typed in another form that reads as it passes, one in that form does not.
+    FieldDefinition.objects.filter(document_type__name="invoice", name="date").update(
+        pattern=r"\d{4}-\d{2}-\d{2}"
+    )
+    invoice = str(_type("invoice").pk)
+    task = _held(labeler)
+    accepted = _submit(
+        client_for(labeler), task, document_type=invoice, **{"field-date": "05/03/2018"}
+    )
+    assert accepted.status_code == 302
+    stored = FieldValue.objects.get(field__name="date")
+    assert (stored.value, stored.raw) == ("2018-03-05", "05/03/2018")
+    assert fieldstore.problems(task.document) == []
+    FieldDefinition.objects.filter(document_type__name="invoice", name="date").update(
+        pattern=r"\d{2}/\d{2}/\d{4}"
+    )
+    other = _held(labeler, "other.png")
+    refused = _submit(
+        client_for(labeler), other, document_type=invoice, **{"field-date": "06/03/2018"}
+    )
+    assert refused.status_code == 400 and "is not in the expected form" in refused.text
 
 
 def test_fields_of_another_type_are_ignored(client_for, labeler) -> None:
