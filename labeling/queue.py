@@ -456,6 +456,7 @@ def _snapshot(document: Document) -> dict[str, Any]:
                 "confidence": v.confidence,
                 "source": v.source,
                 "updated_by": v.updated_by_id,
+                "group_key": v.group_key,  # counted among its place's readings (consensus)
             }
             for v in FieldValue.objects.filter(document=document)
         ],
@@ -549,6 +550,7 @@ def _restore(document: Document, snapshot: dict[str, Any]) -> None:
             confidence=row["confidence"],
             source=row["source"],
             updated_by_id=row["updated_by"],
+            group_key=row.get("group_key", ""),  # a snapshot from before it was kept: none
         )
         for row in snapshot.get("fields", [])
     )

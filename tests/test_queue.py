@@ -353,6 +353,7 @@ def test_undo_within_the_window_restores_the_document_and_gives_the_task_back(
         confidence=0.8,
         page_number=1,
         bbox=[1, 2, 3, 4],
+        group_key="vendor:acme",
     )
     now = timezone.now()
     assert queue.claim_next(labeler, now) == task
@@ -375,11 +376,12 @@ def test_undo_within_the_window_restores_the_document_and_gives_the_task_back(
     assert document.type_confidence == 0.6
     assert document.routing_reason == "confidence 0.600 below threshold 0.900 for Invoice"
     value = FieldValue.objects.get(document=document)
-    assert (value.value, value.source, value.confidence, value.bbox) == (
+    assert (value.value, value.source, value.confidence, value.bbox, value.group_key) == (
         "INV-1",
         FieldValue.Source.RULE,
         0.8,
         [1, 2, 3, 4],
+        "vendor:acme",
     )
     assert not Label.objects.filter(document=document).exists()
     assert not FieldCorrection.objects.exists()
