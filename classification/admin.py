@@ -17,7 +17,8 @@ from classification.types import FIELD_ATTRIBUTES, fields_with_data
 
 class FieldDefinitionFormSet(BaseInlineFormSet):
     """A field that holds values on documents or corrections cannot be deleted here (it would
-    delete them with it), as the API refuses it: keep it, or retire the type."""
+    delete them with it), nor change kind (they would no longer read as it), as the API
+    refuses both: keep it, or retire the type."""
 
     def clean(self) -> None:
         super().clean()
@@ -27,6 +28,17 @@ class FieldDefinitionFormSet(BaseInlineFormSet):
             raise ValidationError(
                 f"These fields hold values on documents and cannot be deleted: "
                 f"{', '.join(in_use)}. Keep them, or retire the type."
+            )
+        rekinded = [
+            form.instance.pk
+            for form in self.forms
+            if form.instance.pk and form not in self.deleted_forms and "kind" in form.changed_data
+        ]
+        in_use = fields_with_data(FieldDefinition.objects.filter(pk__in=rekinded))
+        if in_use:
+            raise ValidationError(
+                f"These fields hold values on documents and cannot change kind: "
+                f"{', '.join(in_use)}. Add a field of the new kind instead."
             )
 
 

@@ -96,7 +96,8 @@ def save_type(
     """Create (``document_type`` None) or change a type; ``fields``, when given, is its whole
     schema in order: fields are matched by name (changed in place, so their stored values
     stay), new names added, missing names removed. Removing a field that holds values or
-    corrections is refused (``TypeInUse``): retire the type or keep the field instead.
+    corrections, or changing its kind, is refused (``TypeInUse``): retire the type or keep the
+    field instead.
     All or nothing."""
     with transaction.atomic():
         document_type = document_type or DocumentType()
@@ -117,6 +118,23 @@ def save_type(
             raise TypeInUse(
                 f"These fields hold values on documents and cannot be removed: "
                 f"{', '.join(in_use)}.",
+                {"fields": in_use},
+            )
+        rekinded = {
+            name
+            for values in fields
+            if (name := str(values["name"])) in existing
+            and "kind" in values
+            and values["kind"] != existing[name].kind
+        }
+        in_use = fields_with_data(
+            FieldDefinition.objects.filter(document_type=document_type, name__in=rekinded)
+        )
+        if in_use:
+            raise TypeInUse(
+                f"These fields hold values on documents and cannot change kind: "
+                f"{', '.join(in_use)} (their values would no longer read as it). Add a field "
+                f"of the new kind instead.",
                 {"fields": in_use},
             )
         FieldDefinition.objects.filter(document_type=document_type, name__in=dropped).delete()

@@ -164,6 +164,24 @@ def test_a_write_with_fields_replaces_the_schema_keeping_stored_values(
     assert error["details"] == {"fields": ["po_number"]}
     kept = DocumentType.objects.get(pk=created["id"])
     assert kept.label == "Purchase order (PO)" and kept.fields.count() == 3
+    # Nor may it change kind: "PO-1" would no longer read as a date.
+    rekinded = [{**field, "kind": "date"} if field["name"] == "po_number" else field
+                for field in patch["fields"]]  # fmt: skip
+    error = assert_error(
+        client.patch(f"{URL}/{created['id']}", {"fields": rekinded}, format="json"),
+        409,
+        "field_in_use",
+    )
+    assert error["details"] == {"fields": ["po_number"]}
+    assert FieldDefinition.objects.get(pk=po_number.pk).kind == "identifier"
+    # A field without values may.
+    rekinded = [{**field, "kind": "percentage"} if field["name"] == "amount" else field
+                for field in patch["fields"]]  # fmt: skip
+    assert (
+        client.patch(f"{URL}/{created['id']}", {"fields": rekinded}, format="json").status_code
+        == 200
+    )
+    assert FieldDefinition.objects.get(document_type=kept, name="amount").kind == "percentage"
 
 
 def test_patch_without_fields_leaves_the_schema_and_put_needs_name_and_label(

@@ -663,6 +663,12 @@ def test_the_admin_refuses_to_delete_a_field_that_holds_values(client_for, admin
     assert refused.status_code == 200
     assert "These fields hold values on documents and cannot be deleted: vendor" in refused.text
     assert FieldValue.objects.filter(document=document, field__name="vendor").exists()
+    # Nor may it change kind.
+    data = _admin_form_data(page)
+    data[forms["vendor"].add_prefix("kind")] = "date"
+    refused = client.post(url, data)
+    assert "These fields hold values on documents and cannot change kind: vendor" in refused.text
+    assert FieldDefinition.objects.get(pk=forms["vendor"].instance.pk).kind == "text"
     # A field nothing refers to goes.
     data = _admin_form_data(page)
     data[forms["due_date"].add_prefix("DELETE")] = "on"
