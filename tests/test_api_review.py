@@ -107,6 +107,24 @@ def test_fields_alone_correct_a_classified_document_under_its_type(
     assert (correction.field.name, correction.after) == ("total", "12.50")
 
 
+def test_a_retried_label_with_its_idempotency_key_is_answered_once(
+    api_client_for: Clients, labeler: User
+) -> None:
+    document = waiting_document("bill.png", ["INVOICE 1"])
+    services.assign_type(document, _type("invoice"), labeler)
+    client = api_client_for(labeler)
+    body = {"type": "invoice", "fields": {"total": "12.50"}}
+    headers = {"Idempotency-Key": "label-1"}
+    first = client.post(_labels(document), body, format="json", headers=headers)
+    again = client.post(_labels(document), body, format="json", headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert Label.objects.filter(document=document).count() == 2  # assign_type's and the API's
+    other = {"type": "invoice", "fields": {"total": "13.00"}}
+    reused = client.post(_labels(document), other, format="json", headers=headers)
+    assert reused.status_code == 422
+
+
 def test_labeling_needs_credentials_and_the_labeler_role(
     api_client_for: Clients, uploader: User
 ) -> None:

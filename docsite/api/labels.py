@@ -11,9 +11,11 @@ one relabeled with ``services.assign_type`` / ``correct_fields``. The review que
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +24,7 @@ from rest_framework.views import APIView
 from classification import access, services
 from classification.models import Document, DocumentType, FieldDefinition, FieldValue, Label
 from docsite import roles
+from docsite.api import idempotency
 from docsite.api.errors import ApiError
 from docsite.api.schema import BAD_REQUEST, ERRORS, NOT_FOUND, error
 from labeling import labels
@@ -170,6 +173,15 @@ class DocumentLabelsView(APIView):
     @extend_schema(
         operation_id="documents_label",
         summary="Label a document: its type and/or corrected fields (labelers)",
+        parameters=[
+            OpenApiParameter(
+                idempotency.HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="A retry with the same key returns the first answer; never a "
+                "second label",
+            )
+        ],
         request=LabelRequestSerializer,
         responses={
             201: LabelResponseSerializer,
@@ -182,6 +194,11 @@ class DocumentLabelsView(APIView):
     )
     def post(self, request: Request, document_id: int) -> Response:
         document = access.get_visible_document(request.user, document_id)
+        # A retry with the same Idempotency-Key gets the first answer, not a second label.
+        parts = [f"document {document.pk}", json.dumps(request.data, sort_keys=True, default=str)]
+        return idempotency.run_once(request, parts, lambda: self._label(request, document))
+
+    def _label(self, request: Request, document: Document) -> Response:
         serializer = LabelRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         chosen = serializer.validated_data.get("type")
@@ -203,4 +220,5 @@ class DocumentLabelsView(APIView):
         label = Label.objects.select_related("document", "document_type", "labeled_by").get(
             pk=done.label.pk
         )
-        return Response(label_body(label, done.task.pk if done.task else None), status=201)
+        body = LabelResponseSerializer(label_body(label, done.task.pk if done.task else None))
+        return Response(body.data, status=201)  # JSON-ready: kept as the key's answer
