@@ -327,6 +327,21 @@ def field_spec(definition: FieldDefinition) -> validation.FieldSpec:
     )
 
 
+def current_values(document: Document) -> list[FieldValue]:
+    """The stored values of the type in force, in schema order; without a type, those of the one
+    type whose values it has (a confident prediction whose fields failed validation went to
+    review with them). A person's value kept from a type the document had before is not one of
+    its fields. What the document page and the API show, as the export has them."""
+    values = list(
+        FieldValue.objects.filter(document=document)
+        .select_related("field__document_type", "updated_by")
+        .order_by("field__position", "field_id")
+    )
+    types = {v.field.document_type_id for v in values}
+    own = document.document_type_id or (types.pop() if len(types) == 1 else None)
+    return [v for v in values if v.field.document_type_id == own]
+
+
 def problems(
     document: Document, document_type: DocumentType | None = None, today: date | None = None
 ) -> list[validation.Problem]:

@@ -32,6 +32,7 @@ from django.utils import timezone  # noqa: E402
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
 from pytest_django.live_server_helper import LiveServer  # noqa: E402
 
+from classification import services  # noqa: E402
 from classification.models import (  # noqa: E402
     Document,
     DocumentType,
@@ -44,7 +45,7 @@ from docsite import roles  # noqa: E402
 from labeling import queue  # noqa: E402
 from labeling.models import Skip, Task  # noqa: E402
 from tests import documents  # noqa: E402
-from tests.workbench_documents import review_task  # noqa: E402
+from tests.workbench_documents import review_task, waiting_document  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -300,6 +301,33 @@ def test_upload_process_view_and_review_a_document(
     expect(page.locator("table.queue tbody tr")).to_have_count(1)
     expect(page.locator("table.queue tbody tr").first).to_contain_text("Yours")
     shot(page, "queue-after")
+
+
+def test_a_document_page_lists_its_fields_and_marks_them_on_the_page(
+    tab: Page, shot: Callable[[Page, str], None]
+) -> None:
+    page = tab
+    admin = _user("ada-admin", roles.ADMIN)
+    document = waiting_document("bill.png", ["INVOICE 4711", "ACME Ltd", "Total 99.00"])
+    services.assign_type(document, DocumentType.objects.get(name="invoice"), admin)
+    _log_in(page, "ada-admin", shot)
+    page.goto(f"/documents/{document.pk}/")
+    _wait_until_loaded(page, page.locator(".page-canvas img").first)
+    rows = page.locator("table.fields tbody tr")
+    expect(rows.filter(has_text="Total")).to_contain_text("99.00")
+    expect(rows.filter(has_text="Total")).to_contain_text("Rule")
+    boxes = page.locator("#page-1 svg.field-boxes rect")
+    assert boxes.count() == FieldValue.objects.filter(document=document).count() >= 2
+    expect(boxes.first).to_be_visible()
+    # Drawn where the value's words are: the total's box over the "99.00" word's.
+    word = page.locator("#page-1 svg.boxes rect", has=page.locator("title", has_text="99.00"))
+    total = page.locator(
+        "#page-1 svg.field-boxes rect", has=page.locator("title", has_text="Total")
+    )
+    word_box, total_box = word.bounding_box(), total.bounding_box()
+    assert word_box is not None and total_box is not None
+    assert abs(word_box["x"] - total_box["x"]) < 3 and abs(word_box["y"] - total_box["y"]) < 3
+    shot(page, "fields")
 
 
 def test_upload_rows_show_refusals_and_duplicates(

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from classification import services
-from classification.models import Document, DocumentType
+from classification.models import Document, DocumentType, FieldDefinition, FieldValue
 from tests import documents
+from tests.workbench_documents import waiting_document
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +113,36 @@ def test_a_document_page_draws_the_ocr_boxes_over_the_page(
     assert html.count("<rect ") == len(page.ocr_words) > 0
     assert "Show OCR word boxes" in html
     assert "ZEBRA" in html
+
+
+def test_a_document_page_shows_its_fields_and_draws_their_boxes(
+    client_for, admin_user, labeler
+) -> None:
+    document = waiting_document("fields.png", ["INVOICE 4711", "ACME Ltd", "Total 99.00"])
+    invoice = DocumentType.objects.get(name="invoice")
+    label = services.assign_type(document, invoice, labeler)
+    total = FieldDefinition.objects.get(document_type=invoice, name="total")
+    services.correct_fields(document, label, labeler, {total: services.FieldInput("99.50")})
+    rule = FieldValue.objects.get(document=document, field__name="invoice_number")
+    assert rule.source == "rule" and rule.bbox and rule.page_number == 1
+    response = client_for(admin_user).get(reverse("document", args=[document.pk]))
+    shown = [v.field.name for v in response.context["fields"]]
+    assert shown == ["vendor", "invoice_number", "total"]  # schema order
+    html = response.text
+    assert "<h2>Fields</h2>" in html and f"<td>{rule.value}</td>" in html
+    assert '<span class="provenance provenance-human">Human</span>' in html and "99.50" in html
+    assert '<a href="#page-1">p. 1</a>' in html
+    [page] = response.context["pages"]
+    boxed = [b.label for b in page.field_boxes]
+    assert boxed == ["Vendor", "Invoice number"]  # the typed total has no place on the page
+    left, top, right, bottom = rule.bbox
+    size = f'width="{right - left:g}" height="{bottom - top:g}"'
+    assert f'<rect x="{left:g}" y="{top:g}" {size}>' in html
+    assert "<title>Invoice number</title>" in html
+    # Relabeled as a letter: no fields of its own, none shown.
+    services.assign_type(document, DocumentType.objects.get(name="letter"), labeler)
+    html = client_for(admin_user).get(reverse("document", args=[document.pk])).text
+    assert "<h2>Fields</h2>" not in html and 'class="field-boxes"' not in html
 
 
 def test_page_images_and_originals_are_served_only_to_those_who_may_see_them(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -14,10 +15,29 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from classification import access, export, services
+from classification import access, export, fieldstore, services
 from classification.models import Document, DocumentType
 
 PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class FieldBox:
+    """A field value's place on its page, in page-image pixels, for the viewer to draw."""
+
+    label: str
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    @property
+    def width(self) -> float:
+        return max(0.0, self.right - self.left)
+
+    @property
+    def height(self) -> float:
+        return max(0.0, self.bottom - self.top)
 
 
 def filtered_documents(
@@ -153,9 +173,19 @@ def statuses(request: HttpRequest) -> JsonResponse:
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     document = access.get_visible_document(request.user, document_id)
     blind = access.hides_labels(request.user, document)
+    pages = list(document.pages.all())
+    fields = [] if blind else fieldstore.current_values(document)
+    # Each value's box drawn over its page (``_page_viewer.html``), named by its field.
+    for page in pages:
+        page.field_boxes = [  # type: ignore[attr-defined]
+            FieldBox(v.field.label, *v.bbox)
+            for v in fields
+            if v.page_number == page.number and v.bbox and len(v.bbox) == 4
+        ]
     context = {
         "document": document,
-        "pages": document.pages.all(),
+        "pages": pages,
+        "fields": fields,
         "labels": document.labels.select_related("document_type", "labeled_by"),
         "predictions": document.predictions.select_related("document_type", "model_version"),
         "can_retry": access.can_retry(request.user, document),

@@ -32,7 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from classification import access, intake, services
+from classification import access, fieldstore, intake, services
 from classification.models import (
     Document,
     DocumentType,
@@ -386,16 +386,7 @@ def _prediction(prediction: Prediction | None) -> dict[str, Any] | None:
 
 
 def _fields(document: Document) -> list[dict[str, Any]]:
-    """The stored values of the type in force (without one, of the one type whose values it
-    has: fields that failed validation sent it to review), as the export has them; a person's
-    value kept from a type the document had before is not one of its fields."""
-    values = list(
-        FieldValue.objects.filter(document=document).select_related(
-            "field__document_type", "updated_by"
-        )
-    )
-    types = {v.field.document_type_id for v in values}
-    own = document.document_type_id or (types.pop() if len(types) == 1 else None)
+    """The stored values of the type in force (``fieldstore.current_values``)."""
     return [
         {
             "name": v.field.name,
@@ -411,8 +402,7 @@ def _fields(document: Document) -> list[dict[str, Any]]:
             "updated_by": _username(v.updated_by),
             "updated_at": v.updated_at,
         }
-        for v in values
-        if v.field.document_type_id == own
+        for v in fieldstore.current_values(document)
     ]
 
 
