@@ -266,11 +266,7 @@ def classify_document(document_id: int) -> str:
         _warm_feature_cache(document)
         return _apply(document_id, Route(False, _no_model_reason()))
     version, model = current
-    prediction = (
-        Prediction.objects.filter(document_id=document_id, model_version=version)
-        .select_related("document_type")
-        .first()
-    )
+    prediction = _predictions_of(version, [document_id]).get(document_id)
     if prediction is None:
         page = featurestore.document_features(document, with_embedding=model.uses_embedding)
         if page is None:
@@ -509,15 +505,23 @@ def rescore_documents() -> dict[str, int]:
 
 
 def _predictions_of(version: ModelVersion, document_ids: list[int]) -> dict[int, Prediction | None]:
-    """The latest prediction of ``version`` for each of the documents that has one."""
+    """The documents whose latest prediction is ``version``'s, with it: what a second run of
+    the same routing reuses. One of ``version`` behind another model's (v1's, after v2 was
+    promoted and then rolled back) is not reused: the document is predicted again, so its
+    latest prediction, the one every page shows, is the active model's."""
     found: dict[int, Prediction | None] = {}
+    latest: set[int] = set()
     rows = (
-        Prediction.objects.filter(model_version=version, document_id__in=document_ids)
+        Prediction.objects.filter(document_id__in=document_ids)
         .select_related("document_type")
         .order_by("document_id", "-created_at", "-pk")
     )
     for prediction in rows:
-        found.setdefault(prediction.document_id, prediction)
+        if prediction.document_id in latest:
+            continue
+        latest.add(prediction.document_id)
+        if prediction.model_version_id == version.pk:
+            found[prediction.document_id] = prediction
     return found
 
 

@@ -566,7 +566,18 @@ def test_rollback_reactivates_the_previous_model_and_rescores(
     assert current is not None and current[0] == first
     assert Prediction.objects.get(document=waiting).model_version == first
     # Rolling back again goes back to the one just retired.
-    assert learning.rollback(admin_user) == second
+    with django_capture_on_commit_callbacks(execute=True):
+        assert learning.rollback(admin_user) == second
+    assert waiting.predictions.first().model_version == second  # type: ignore[union-attr]
+    # And back once more: the document is predicted again, not left showing the retired
+    # model's prediction above the active one's.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert learning.rollback(admin_user) == first
+    latest = waiting.predictions.first()
+    assert latest is not None and latest.model_version == first
+    assert Prediction.objects.filter(document=waiting, model_version=first).count() == 2
+    waiting.refresh_from_db()
+    assert f"model v{first.pk}" in waiting.routing_reason
 
 
 @pytest.mark.django_db
