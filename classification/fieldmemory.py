@@ -89,12 +89,16 @@ def _remember(
         except IntegrityError:  # the same layout taught at the same moment: update that one
             existing = FieldMemory.objects.select_for_update().get(field=field, fingerprint=key)
     if label is None or existing.taught_by_id != label.pk:
-        # What to put back if this label is undone; a label that teaches the same memory
-        # twice (a field picked again) keeps the state from before its first lesson.
+        # What to put back if this label is undone, with the label that taught it and what
+        # to put back in turn (undone one after the other, latest first); a label that teaches
+        # the same memory twice (a field picked again) keeps the state from before its first
+        # lesson.
         existing.previous = {
             "anchor": existing.anchor,
             "example": existing.example,
             "source_document": existing.source_document_id,
+            "taught_by": existing.taught_by_id,
+            "previous": _shortened(existing.previous, UNDO_DEPTH - 1),
         }
     existing.taught_by = label
     existing.anchor = memory.merge(existing.anchor, anchor)
@@ -109,9 +113,22 @@ def _remember(
     return existing
 
 
+# Lessons of one memory that can be taken back one after the other (undo is for the last few
+# minutes' labels): older states are dropped, and their labels' undo leaves the memory as is.
+UNDO_DEPTH = 5
+
+
+def _shortened(previous: Any, depth: int) -> Any:
+    """``previous`` (a memory's earlier states, nested) keeping ``depth`` of them at most."""
+    if not isinstance(previous, dict) or depth <= 0:
+        return None
+    return {**previous, "previous": _shortened(previous.get("previous"), depth - 1)}
+
+
 def forget(label: Label) -> int:
     """Take back what ``label``'s corrections taught (its undo): a memory it created goes, one
-    it updated gets its earlier state back. A memory a later label taught since keeps that
+    it updated gets its earlier state back, with the label that taught that one (so undoing
+    that label next takes it back in turn). A memory a later label taught since keeps that
     later lesson. Returns the memories changed."""
     changed = 0
     for row in FieldMemory.objects.select_for_update().filter(taught_by=label):
@@ -121,9 +138,15 @@ def forget(label: Label) -> int:
             before = row.previous
             row.anchor = before.get("anchor", row.anchor)
             row.example = before.get("example", row.example)
-            row.source_document_id = before.get("source_document")
-            row.taught_by = None
-            row.previous = None
+            source = before.get("source_document")
+            row.source_document_id = (
+                source if source and Document.objects.filter(pk=source).exists() else None
+            )
+            teacher = before.get("taught_by")
+            row.taught_by_id = (
+                teacher if teacher and Label.objects.filter(pk=teacher).exists() else None
+            )
+            row.previous = before.get("previous") if row.taught_by_id else None
             row.save()
         changed += 1
     if changed:

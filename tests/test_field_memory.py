@@ -520,5 +520,20 @@ def test_undoing_a_label_takes_back_what_its_corrections_taught(labeler) -> None
     restored = FieldMemory.objects.get(pk=updated.pk)
     assert restored.example == "12.80" and restored.anchor == first_anchor
     assert restored.source_document_id == labeled[0][0].pk
-    assert restored.taught_by_id is None and restored.previous is None
+    # The first label's lesson again, as that label's: undoing it next takes it back too.
+    assert restored.taught_by_id == labels[0].pk and restored.previous is None
     assert fieldmemory.forget(labels[1]) == 0  # twice: nothing more to take back
+    assert fieldmemory.forget(labels[0]) == 1
+    assert not FieldMemory.objects.filter(pk=updated.pk).exists()
+
+
+def test_a_memory_keeps_its_earlier_states_a_few_lessons_deep() -> None:
+    chain: dict[str, Any] | None = None
+    for lesson in range(8):
+        kept = fieldmemory._shortened(chain, fieldmemory.UNDO_DEPTH - 1)
+        chain = {"example": str(lesson), "previous": kept}
+    depth, node = 0, chain
+    while node is not None:
+        depth, node = depth + 1, node["previous"]
+    assert chain is not None and chain["example"] == "7"
+    assert depth == fieldmemory.UNDO_DEPTH
