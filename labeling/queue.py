@@ -497,9 +497,12 @@ def undo(user: User, now: datetime | None = None) -> Task:
         if task.state != Task.State.DONE or label is None:  # undone meanwhile (a double click)
             raise QueueError("There is no label of yours to undo any more.")
         # Later by id, not by time: two labels can share a timestamp.
-        if Label.objects.filter(
+        later = Label.objects.filter(
             document=task.document, pk__gt=label.pk, provenance=Label.Provenance.HUMAN
-        ).exists():
+        ).values_list("labeled_by_id", flat=True)
+        if later:
+            if set(later) == {user.pk}:
+                raise QueueError("You labeled this document again since; it cannot be undone.")
             raise QueueError("Someone labeled this document after you; it cannot be undone.")
         if not task.undo and not label.second_opinion:
             # Nothing recorded to put back (not done through submit): refuse rather than

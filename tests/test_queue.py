@@ -410,7 +410,19 @@ def test_undo_is_refused_once_someone_labeled_the_document_after(
     held(task, labeler, now)
     queue.submit(task.pk, labeler, types["invoice"], now=now)
     services.assign_type(task.document, types["receipt"], admin_user)
-    with pytest.raises(QueueError, match="after you"):
+    with pytest.raises(QueueError, match="Someone labeled this document after you"):
+        queue.undo(labeler, now + timedelta(minutes=1))
+
+
+def test_undo_says_so_when_the_labeler_labeled_the_document_again(
+    labeler: User, types: dict[str, DocumentType]
+) -> None:
+    task = review_task()
+    now = timezone.now()
+    held(task, labeler, now)
+    queue.submit(task.pk, labeler, types["invoice"], now=now)
+    services.assign_type(task.document, types["receipt"], labeler)  # the API, say
+    with pytest.raises(QueueError, match="You labeled this document again since"):
         queue.undo(labeler, now + timedelta(minutes=1))
 
 
