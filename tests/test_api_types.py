@@ -5,7 +5,7 @@ deleting a type in use does."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.contrib.auth.models import User
@@ -165,8 +165,9 @@ def test_a_write_with_fields_replaces_the_schema_keeping_stored_values(
     kept = DocumentType.objects.get(pk=created["id"])
     assert kept.label == "Purchase order (PO)" and kept.fields.count() == 3
     # Nor may it change kind: "PO-1" would no longer read as a date.
+    schema = cast(list[dict[str, str]], patch["fields"])
     rekinded = [{**field, "kind": "date"} if field["name"] == "po_number" else field
-                for field in patch["fields"]]  # fmt: skip
+                for field in schema]  # fmt: skip
     error = assert_error(
         client.patch(f"{URL}/{created['id']}", {"fields": rekinded}, format="json"),
         409,
@@ -176,7 +177,7 @@ def test_a_write_with_fields_replaces_the_schema_keeping_stored_values(
     assert FieldDefinition.objects.get(pk=po_number.pk).kind == "identifier"
     # A field without values may.
     rekinded = [{**field, "kind": "percentage"} if field["name"] == "amount" else field
-                for field in patch["fields"]]  # fmt: skip
+                for field in schema]  # fmt: skip
     assert (
         client.patch(f"{URL}/{created['id']}", {"fields": rekinded}, format="json").status_code
         == 200
