@@ -32,7 +32,7 @@ from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from classification import access
+from classification import access, fieldstore
 from classification.models import Document, FieldDefinition, FieldValue, Label
 
 # Documents per chunk: one query for their labels and one for their field values each. At
@@ -211,12 +211,9 @@ def _chunk_rows(chunk: Sequence[Document], viewer: access.User | None) -> list[E
 def _own_fields(
     type_id: int | None, by_type: dict[int, dict[str, FieldEntry]]
 ) -> dict[str, FieldEntry]:
-    """A document's fields of its type (a person's value kept from an earlier type is not one
-    of them); without a type, those of the one type whose values it has (a confident
-    prediction that validation sent to review keeps them, as ``fieldstore.problems`` reads)."""
-    if type_id is not None:
-        return by_type.get(type_id, {})
-    return next(iter(by_type.values())) if len(by_type) == 1 else {}
+    """A document's fields: those of its own type (``fieldstore.own_type``)."""
+    own = fieldstore.own_type(type_id, by_type.keys())
+    return by_type.get(own, {}) if own is not None else {}
 
 
 def _blind(chunk: Sequence[Document], viewer: access.User | None) -> set[int]:

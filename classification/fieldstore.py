@@ -18,7 +18,7 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -327,18 +327,25 @@ def field_spec(definition: FieldDefinition) -> validation.FieldSpec:
     )
 
 
+def own_type(type_id: int | None, value_types: Collection[int]) -> int | None:
+    """The type whose stored values are a document's fields: the type in force (``type_id``);
+    without one, the one type its values are of (``value_types``: a confident prediction whose
+    fields failed validation went to review with them), else none. A person's value kept from a
+    type the document had before is not one of its fields."""
+    if type_id is not None:
+        return type_id
+    return next(iter(value_types)) if len(set(value_types)) == 1 else None
+
+
 def current_values(document: Document) -> list[FieldValue]:
-    """The stored values of the type in force, in schema order; without a type, those of the one
-    type whose values it has (a confident prediction whose fields failed validation went to
-    review with them). A person's value kept from a type the document had before is not one of
-    its fields. What the document page and the API show, as the export has them."""
+    """The stored values of the document's own type (``own_type``), in schema order: what the
+    document page and the API show, as the export has them."""
     values = list(
         FieldValue.objects.filter(document=document)
         .select_related("field__document_type", "updated_by")
         .order_by("field__position", "field_id")
     )
-    types = {v.field.document_type_id for v in values}
-    own = document.document_type_id or (types.pop() if len(types) == 1 else None)
+    own = own_type(document.document_type_id, {v.field.document_type_id for v in values})
     return [v for v in values if v.field.document_type_id == own]
 
 
