@@ -29,6 +29,7 @@ from classification import (
     storage,
 )
 from classification.extraction import memory, validation
+from classification.ids import parse_id
 from classification.models import (
     Document,
     DocumentType,
@@ -574,10 +575,11 @@ def check_field_inputs(
         raw_page = str(given.page).strip() if given.page is not None else ""
         page: int | None = None
         if raw_page:
-            if not raw_page.isdigit() or int(raw_page) not in sizes:
+            number = parse_id(raw_page)
+            if number is None or number not in sizes:
                 message = f"{definition.label}: page {raw_page} is not a page of this document."
                 raise FieldInputError(message, {name: message})
-            page = int(raw_page)
+            page = number
         box = None
         if given.bbox not in (None, ""):
             if page is None:

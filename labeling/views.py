@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classification import services, storage
+from classification.ids import parse_id
 from classification.models import Document, DocumentType, FieldDefinition, Page
 from docsite import roles
 from labeling import agreement, queue, workbench
@@ -149,7 +150,7 @@ def _workbench(
         "document": document,
         "pages": list(document.pages.all()),
         "types": types,
-        "chosen": int(chosen) if chosen.isdigit() else None,
+        "chosen": parse_id(chosen),
         "suggested": bool(suggested),
         "similar": None if blind else workbench.similar(document, task),
         "header": workbench.header(request.user),
@@ -182,7 +183,8 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
 
 def _chosen_type(post: QueryDict) -> DocumentType:
     raw = post.get("document_type", "").strip()
-    chosen = DocumentType.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+    number = parse_id(raw)
+    chosen = DocumentType.objects.filter(pk=number).first() if number is not None else None
     if chosen is None:
         raise Invalid("Choose one of the document types (keys 1-9, or filter with /).")
     if not chosen.active:
@@ -313,10 +315,10 @@ def similar_thumbnail(request: HttpRequest, task_id: int, token: str) -> FileRes
 
 
 def _resolve(post: QueryDict, user: Any) -> Adjudication:
-    raw = post.get("adjudication", "").strip()
+    number = parse_id(post.get("adjudication", ""))
     item = (
-        Adjudication.objects.filter(pk=int(raw), resolved_at__isnull=True).first()
-        if raw.isdigit()
+        Adjudication.objects.filter(pk=number, resolved_at__isnull=True).first()
+        if number is not None
         else None
     )
     if item is None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from classification import fieldstore
 from classification.extraction import validation
+from classification.ids import parse_id
 from classification.models import (
     Document,
     DocumentType,
@@ -199,7 +200,7 @@ def type_choices(
             if name in posted:
                 row.value = posted.get(name, "")
                 page = posted.get(f"{name}-page", "")
-                row.page = int(page) if page.isdigit() else None
+                row.page = parse_id(page)
                 row.bbox = posted.get(f"{name}-bbox", "")
                 row.suggested = posted.get(f"suggested-{definition.name}", "")
         by_type.setdefault(definition.document_type_id, []).append(row)

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from classification import access, export, fieldstore, services
+from classification.ids import parse_id
 from classification.models import Document, DocumentType
 
 PAGE_SIZE = 25
@@ -147,7 +148,8 @@ MAX_STATUS_IDS = 200
 def statuses(request: HttpRequest) -> JsonResponse:
     """Status of the given documents (``?ids=1,2,3``), for pages that show live progress."""
     raw = request.GET.get("ids", "")
-    ids = [int(part) for part in raw.split(",") if part.strip().isdigit()][:MAX_STATUS_IDS]
+    parsed = (parse_id(part) for part in raw.split(","))
+    ids = [n for n in parsed if n is not None][:MAX_STATUS_IDS]
     if raw and not ids:
         return JsonResponse(
             {"error": {"code": "bad_ids", "message": "ids must be comma-separated numbers."}},

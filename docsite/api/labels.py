@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from classification import access, services
+from classification.ids import parse_id
 from classification.models import Document, DocumentType, FieldDefinition, FieldValue, Label
 from docsite import roles
 from docsite.api import idempotency
@@ -46,7 +47,8 @@ class TypeReferenceField(serializers.Field[DocumentType, Any, Any, Any]):
             self.fail("unknown", value=data)
         text = str(data).strip()
         types = DocumentType.objects.all()
-        found = (types.filter(pk=int(text)) if text.isdigit() else types.filter(name=text)).first()
+        number = parse_id(text)
+        found = (types.filter(pk=number) if number is not None else types.filter(name=text)).first()
         if found is None:
             self.fail("unknown", value=text[:64])
         if not found.active:

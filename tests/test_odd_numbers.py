@@ -1,0 +1,51 @@
+"""Numbers sent as text that ``int`` cannot read ("²", a 40-digit id): a 400, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from classification.ids import parse_id
+from classification.models import DocumentType
+from labeling import queue
+from tests.workbench_documents import review_task
+
+pytestmark = pytest.mark.django_db
+
+ODD = ["²", "٣", "9" * 40, "-1", "1.5", ""]
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("7", 7), (" 42 ", 42), ("0", 0), ("9" * 18, int("9" * 18)), *[(t, None) for t in ODD]],
+)
+def test_parse_id(text: str, number: int | None) -> None:
+    assert parse_id(text) == number
+
+
+@pytest.mark.parametrize("odd", ODD[:3])
+def test_odd_numbers_are_refused_not_errors(client_for, api_client_for, labeler, odd) -> None:
+    task = review_task("odd.png")
+    assert queue.claim_next(labeler) == task
+    client = client_for(labeler)
+    submit = reverse("task_submit", args=[task.pk])
+    assert client.post(submit, {"document_type": odd}).status_code == 400
+    invoice = str(DocumentType.objects.get(name="invoice").pk)
+    page = client.post(
+        submit, {"document_type": invoice, "field-vendor": "X", "field-vendor-page": odd}
+    )
+    assert page.status_code == 400
+    assert client.get(reverse("document_statuses"), {"ids": odd}).status_code == 400
+    api = api_client_for(labeler)
+    labels = f"/api/v1/documents/{task.document_id}/labels"
+    assert api.post(labels, {"type": odd}, format="json").status_code == 400
+    submitted = api.post(
+        "/api/v1/review-queue/submit", {"task": task.pk, "type": odd}, format="json"
+    )
+    assert submitted.status_code == 400
+
+
+def test_an_odd_disagreement_id_is_refused(client_for, admin_user) -> None:
+    response = client_for(admin_user).post(reverse("adjudications"), {"adjudication": "²"})
+    assert response.status_code == 400
+    assert "This disagreement does not exist" in response.text
