@@ -562,6 +562,9 @@ def check_field_inputs(
         if len(value) > MAX_FIELD_LENGTH:
             message = f"{definition.label}: at most {MAX_FIELD_LENGTH} characters."
             raise FieldInputError(message, {name: message})
+        if "\x00" in value:  # no database keeps it (PostgreSQL refuses it)
+            message = f"{definition.label}: must not contain a NUL character."
+            raise FieldInputError(message, {name: message})
         normal = value
         if value:
             # Checked as it will be stored, as ``validate`` checks stored values: a pattern for

@@ -270,6 +270,8 @@ def task_skip(request: HttpRequest, task_id: int) -> HttpResponse:
             raise Invalid("Choose one of the reasons to skip.")
         if len(note) > MAX_NOTE_LENGTH:
             raise Invalid(f"The note can have at most {MAX_NOTE_LENGTH} characters.")
+        if "\x00" in note:
+            raise Invalid("The note must not contain a NUL character.")
         queue.skip(task.pk, request.user, reason, note)
     except (Invalid, queue.QueueError) as exc:
         return _workbench(request, task, error=str(exc), posted=request.POST)

@@ -191,6 +191,11 @@ def test_bad_uploads_get_a_json_error_and_store_nothing(
         _upload(client, good, *three[:1], external_id=["a", "b", "c"]), 400, "invalid"
     )
     assert "external_id" in error["details"]
+    # A NUL character no database keeps (PostgreSQL refused it with a 500, one file stored).
+    for name in ("external_id", "type_hint"):
+        nul = {name: ["ok", "b\x00"] if name == "external_id" else ["", "invoice\x00"]}
+        error = assert_error(_upload(client, good, *three[:1], **nul), 400, "invalid")
+        assert list(error["details"]) == [name]
     as_json = client.post(LIST, {"files": []}, format="json")
     assert_error(as_json, 415, "unsupported_media_type")
     assert Document.objects.count() == 0 and media_files() == []

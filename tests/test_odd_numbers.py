@@ -1,4 +1,5 @@
-"""Numbers sent as text that ``int`` cannot read ("²", a 40-digit id): a 400, never a 500."""
+"""Text a client sends that ``int`` or the database cannot take ("²", a 40-digit id, a NUL
+character): a 400, never a 500."""
 
 from __future__ import annotations
 
@@ -49,3 +50,18 @@ def test_an_odd_disagreement_id_is_refused(client_for, admin_user) -> None:
     response = client_for(admin_user).post(reverse("adjudications"), {"adjudication": "²"})
     assert response.status_code == 400
     assert "This disagreement does not exist" in response.text
+
+
+def test_a_nul_character_in_a_field_or_a_note_is_refused(client_for, labeler) -> None:
+    task = review_task("nul.png")
+    assert queue.claim_next(labeler) == task
+    client = client_for(labeler)
+    invoice = str(DocumentType.objects.get(name="invoice").pk)
+    submit = reverse("task_submit", args=[task.pk])
+    refused = client.post(submit, {"document_type": invoice, "field-vendor": "AC\x00ME"})
+    assert refused.status_code == 400 and "must not contain a NUL character" in refused.text
+    skip = reverse("task_skip", args=[task.pk])
+    refused = client.post(skip, {"reason": "other", "note": "a\x00b"})
+    assert refused.status_code == 400 and "must not contain a NUL character" in refused.text
+    task.refresh_from_db()
+    assert task.state == task.State.OPEN and task.claimed_by == labeler

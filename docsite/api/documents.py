@@ -507,6 +507,12 @@ def _per_file(values: list[str], count: int, name: str) -> list[str]:
 
 def _external_ids(values: list[str], count: int) -> list[str]:
     ids = [value.strip() for value in _per_file(values, count, "external_id")]
+    if any("\x00" in value for value in ids):
+        raise ApiError(
+            "invalid",
+            "The request is not valid; see details.",
+            details={"external_id": ["An external_id must not contain a NUL character."]},
+        )
     if any(len(value) > 255 for value in ids):
         raise ApiError(
             "invalid",
@@ -518,6 +524,12 @@ def _external_ids(values: list[str], count: int) -> list[str]:
 
 def _type_hints(values: list[str], count: int) -> list[DocumentType | None]:
     names = [value.strip() for value in _per_file(values, count, "type_hint")]
+    if any("\x00" in name for name in names):
+        raise ApiError(
+            "invalid",
+            "The request is not valid; see details.",
+            details={"type_hint": ["A type_hint must not contain a NUL character."]},
+        )
     known = DocumentType.objects.in_bulk([n for n in names if n], field_name="name")
     unknown = sorted({n for n in names if n and (n not in known or not known[n].active)})
     if unknown:
