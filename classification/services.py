@@ -319,12 +319,16 @@ def recover_stale_documents() -> dict[str, int]:
     abandoned = Document.objects.filter(
         status=Document.Status.PROCESSING, processing_started_at__lt=stale
     )
-    failed = abandoned.filter(attempts__gte=max_attempts).update(
-        status=Document.Status.FAILED,
-        error_message=f"Processing was interrupted {max_attempts} times (worker stopped or "
-        "timed out); retry when the cause is fixed.",
-        updated_at=timezone.now(),
+    message = (
+        f"Processing was interrupted {max_attempts} times (worker stopped or timed out); "
+        "retry when the cause is fixed."
     )
+    failed = 0
+    # One by one through ``mark_failed``, as a failing worker does: the time it ended and the
+    # ``document.failed`` webhook with it.
+    worn = abandoned.filter(attempts__gte=max_attempts).values_list("pk", "processing_started_at")
+    for document_id, claim in worn:
+        failed += mark_failed(document_id, claim, message)
     requeued = 0
     for document_id in abandoned.values_list("pk", flat=True):
         enqueue_processing(document_id)

@@ -131,7 +131,9 @@ def test_a_worker_that_lost_its_claim_does_not_overwrite_the_result(settings) ->
     assert document.status == Document.Status.PROCESSING and document.error_message == ""
 
 
-def test_recovery_requeues_abandoned_documents_and_fails_repeat_offenders(settings) -> None:
+def test_recovery_requeues_abandoned_documents_and_fails_repeat_offenders(
+    settings, monkeypatch
+) -> None:
     settings.DOCSITE_TASKS_SYNC = True
     old = timezone.now() - timedelta(seconds=settings.DOCSITE_TASK_TIMEOUT + 60)
     retried = _queued(documents.png(["RETRY ME"]), "a.png")
@@ -146,12 +148,20 @@ def test_recovery_requeues_abandoned_documents_and_fails_repeat_offenders(settin
     Document.objects.filter(pk=fresh.pk).update(
         status="processing", processing_started_at=timezone.now(), attempts=1
     )
+    sent: list[tuple[int, str]] = []
+    monkeypatch.setattr(
+        services.signals, "send_document_changed", lambda pk, event: sent.append((pk, event))
+    )
     assert services.recover_stale_documents() == {"failed": 1, "requeued": 1}
     statuses = dict(Document.objects.values_list("pk", "status"))
     assert statuses[retried.pk] == "needs_review"
     assert statuses[given_up.pk] == "failed"
     assert statuses[fresh.pk] == "processing"
-    assert "interrupted 3 times" in Document.objects.get(pk=given_up.pk).error_message
+    failed = Document.objects.get(pk=given_up.pk)
+    assert "interrupted 3 times" in failed.error_message
+    # Failed as a failing worker fails it: when it ended, and the webhook event.
+    assert failed.processed_at is not None
+    assert (given_up.pk, "failed") in sent
 
 
 def test_a_failure_is_stored_readably_and_retry_processes_again(
