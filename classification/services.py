@@ -328,7 +328,8 @@ def recover_stale_documents() -> dict[str, int]:
     # ``document.failed`` webhook with it.
     worn = abandoned.filter(attempts__gte=max_attempts).values_list("pk", "processing_started_at")
     for document_id, claim in worn:
-        failed += mark_failed(document_id, claim, message)
+        if claim is not None:  # stale means it has one
+            failed += mark_failed(document_id, claim, message)
     requeued = 0
     for document_id in abandoned.values_list("pk", flat=True):
         enqueue_processing(document_id)
