@@ -192,9 +192,9 @@ def test_bad_uploads_get_a_json_error_and_store_nothing(
     )
     assert "external_id" in error["details"]
     # A NUL character no database keeps (PostgreSQL refused it with a 500, one file stored).
-    for name in ("external_id", "type_hint"):
-        nul = {name: ["ok", "b\x00"] if name == "external_id" else ["", "invoice\x00"]}
-        error = assert_error(_upload(client, good, *three[:1], **nul), 400, "invalid")
+    nul: dict[str, Any] = {"external_id": ["ok", "b\x00"], "type_hint": ["", "invoice\x00"]}
+    for name, values in nul.items():
+        error = assert_error(_upload(client, good, *three[:1], **{name: values}), 400, "invalid")
         assert list(error["details"]) == [name]
     as_json = client.post(LIST, {"files": []}, format="json")
     assert_error(as_json, 415, "unsupported_media_type")
