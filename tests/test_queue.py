@@ -402,6 +402,21 @@ def test_undo_is_refused_after_the_window(labeler: User, types: dict[str, Docume
     assert Label.objects.filter(document=task.document).count() == 1
 
 
+def test_a_document_being_processed_again_cannot_be_labeled_until_it_is_done(
+    labeler: User, types: dict[str, DocumentType]
+) -> None:
+    task = review_task()
+    now = timezone.now()
+    held(task, labeler, now)
+    Document.objects.filter(pk=task.document_id).update(status=Document.Status.NEEDS_REVIEW)
+    assert services.reprocess_document(Document.objects.get(pk=task.document_id))
+    with pytest.raises(QueueError, match="being processed again"):
+        queue.submit(task.pk, labeler, types["invoice"], now=now)
+    assert not Label.objects.filter(document=task.document_id).exists()
+    task.refresh_from_db()
+    assert task.state == Task.State.OPEN and task.claimed_by == labeler
+
+
 def test_undo_is_refused_once_someone_labeled_the_document_after(
     labeler: User, admin_user: User, types: dict[str, DocumentType]
 ) -> None:
