@@ -65,3 +65,17 @@ def test_a_nul_character_in_a_field_or_a_note_is_refused(client_for, labeler) ->
     assert refused.status_code == 400 and "must not contain a NUL character" in refused.text
     task.refresh_from_db()
     assert task.state == task.State.OPEN and task.claimed_by == labeler
+
+
+def test_a_request_django_refuses_before_any_view_is_a_json_400_under_the_api(
+    api_client_for, client_for, uploader, settings
+) -> None:
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    fields = {"external_id": [str(n) for n in range(10)]}
+    response = api_client_for(uploader).post("/api/v1/documents", fields, format="multipart")
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "bad_request"
+    assert "too many fields" in response.json()["error"]["message"]
+    # Outside the API, Django's page.
+    page = client_for(uploader).post(reverse("upload"), fields)
+    assert page.status_code == 400 and not page["Content-Type"].startswith("application/json")
