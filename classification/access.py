@@ -83,7 +83,8 @@ def visible_documents(user: User) -> QuerySet[Document]:
         return Document.objects.all()
     scopes: list[Q] = []
     if roles.has_role(user, roles.UPLOADER):
-        scopes.append(Q(uploaded_by=user.pk))
+        again = Document.also_uploaded_by.through.objects.filter(user_id=user.pk or 0)
+        scopes.append(Q(uploaded_by=user.pk) | Q(pk__in=again.values("document_id")))
     if roles.has_role(user, roles.LABELER):
         scopes.append(_labeler_documents(user))
     if not scopes:

@@ -48,6 +48,11 @@ class Document(models.Model):
         on_delete=models.SET_NULL,
         related_name="uploaded_documents",
     )
+    # Others who uploaded the same bytes later (a duplicate): they see the document too, as its
+    # uploader does; retrying or deleting it stays the first uploader's (and admins').
+    also_uploaded_by = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="duplicate_uploads"
+    )
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
     )

@@ -75,6 +75,14 @@ def read_upload(handle: IO[bytes], size: int | None) -> bytes:
     return data
 
 
+def _share_duplicate(document: Document, user: User | None) -> None:
+    """Someone else uploading bytes already stored sees that document from now on (its
+    ``also_uploaded_by``), as they would had theirs been stored: the answer names it."""
+    if user is None or not user.is_authenticated or user.pk == document.uploaded_by_id:
+        return
+    document.also_uploaded_by.add(cast(AuthUser, user))
+
+
 def ingest_upload(
     data: bytes,
     filename: str,
@@ -94,6 +102,7 @@ def ingest_upload(
     sha256 = hashlib.sha256(data).hexdigest()
     existing = Document.objects.filter(sha256=sha256).first()
     if existing is not None:
+        _share_duplicate(existing, user)
         return IngestResult("duplicate", existing)
     if inspection is None:
         inspection = check_upload(data)
@@ -118,7 +127,9 @@ def ingest_upload(
             transaction.on_commit(lambda: enqueue_processing(document.pk))
     except IntegrityError:
         # Lost a race with the same bytes uploaded at the same moment.
-        return IngestResult("duplicate", Document.objects.get(sha256=sha256))
+        existing = Document.objects.get(sha256=sha256)
+        _share_duplicate(existing, user)
+        return IngestResult("duplicate", existing)
     log.info(
         "document=%s accepted name=%r pages=%s",
         document.pk,

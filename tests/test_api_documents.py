@@ -202,6 +202,26 @@ def test_bad_uploads_get_a_json_error_and_store_nothing(
     assert IdempotentRequest.objects.count() == 0
 
 
+def test_the_same_bytes_from_another_uploader_share_the_stored_document(
+    api_client_for: ClientFor, uploader: User, other_uploader: User
+) -> None:
+    png = documents.png(["SHARED 1"])
+    first = _upload(api_client_for(uploader), _file("mine.png", png)).json()["documents"][0]
+    theirs = api_client_for(other_uploader)
+    again = _upload(theirs, _file("theirs.png", png)).json()["documents"][0]
+    assert again["outcome"] == "duplicate" and again["id"] == first["id"]
+    # They see the document the answer names (it was a 404 for them), in their list too.
+    assert theirs.get(_url(first["id"])).status_code == 200
+    listed = theirs.get(LIST).json()["results"]
+    assert [d["id"] for d in listed] == [first["id"]]
+    # Changing it stays its first uploader's.
+    assert_error(theirs.delete(_url(first["id"])), 403, "permission_denied")
+    assert Document.objects.filter(pk=first["id"]).exists()
+    # The first uploader sending it again changes nothing.
+    _upload(api_client_for(uploader), _file("mine.png", png))
+    assert list(Document.objects.get().also_uploaded_by.all()) == [other_uploader]
+
+
 def test_only_uploaders_and_admins_may_upload(
     api_client_for: ClientFor, labeler: User, outsider: User, admin_user: User
 ) -> None:
