@@ -16,12 +16,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from classification import services
+from classification import learning, services
 from classification.models import Document, DocumentType, FieldDefinition, Label
 from labeling import queue
 from labeling.models import Task
-
-LABELABLE = (Document.Status.NEEDS_REVIEW, Document.Status.CLASSIFIED)
 
 
 class LabelRefused(Exception):
@@ -42,7 +40,7 @@ def label_document(
 ) -> Labeled:
     """Store ``user``'s label (and field values) for ``document``; ``LabelRefused`` when the
     document is not processed yet, or another labeler holds its task."""
-    if document.status not in LABELABLE:
+    if document.status not in learning.PROCESSED:
         raise LabelRefused("The document is not processed yet; label it once it is.")
     if not document_type.active:
         raise LabelRefused(f"{document_type.label} is not an active type.")

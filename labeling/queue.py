@@ -368,7 +368,7 @@ def submit(
     with transaction.atomic():
         task = _mine(task_id, user, now)
         document = task.document
-        if document.status not in (Document.Status.NEEDS_REVIEW, Document.Status.CLASSIFIED):
+        if document.status not in learning.PROCESSED:
             # Queued or processing again (reprocessed, retried): a label now would be lost to
             # the new reading, or the reading to the label.
             raise QueueError("The document is being processed again; label it once that is done.")
