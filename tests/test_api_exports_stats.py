@@ -9,6 +9,7 @@ import io
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import cast
 
 import pytest
 from django.contrib.auth.models import User
@@ -70,13 +71,16 @@ def test_an_export_streams_the_callers_documents_in_each_format(
     assert [d["original_name"] for d in whole] == ["also-mine.png"]
 
 
-def test_csv_is_the_default_and_format_is_left_to_drf(
+def test_csv_is_the_default_and_format_says_to_use_export_format(
     api_client_for: Clients, admin_user: User
 ) -> None:
     response = api_client_for(admin_user).get(EXPORT)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    # ?format= is DRF's renderer switch: it is not an export format here.
-    assert api_client_for(admin_user).get(EXPORT, {"format": "csv"}).status_code == 404
+    # ?format= is DRF's renderer switch elsewhere; here it is a 400 that names the parameter.
+    for fmt in ("csv", "jsonl", "json"):
+        response = api_client_for(admin_user).get(EXPORT, {"format": fmt})
+        details = cast(dict[str, list[str]], assert_error(response, 400, "invalid")["details"])
+        assert "export_format" in details["format"][0]
 
 
 def test_an_account_without_a_role_exports_nothing_and_no_key_is_401(

@@ -2,9 +2,10 @@
 their types and fields, streamed (``classification.export``), filtered as the document list
 (``status``, ``type``, ``q``; ``classification.views.documents.filtered_documents``).
 
-The format parameter is ``export_format``, not ``format``: DRF reads ``?format=`` as its own
-renderer switch. Any signed-in user may export, as on the web; each gets only the documents
-they may see (none for an account without a role).
+The format parameter is ``export_format``, not ``format``: elsewhere DRF reads ``?format=`` as
+its renderer switch. Here that switch is off (``NoFormatOverride``), so ``?format=csv`` is a 400
+naming ``export_format``, not DRF's 404. Any signed-in user may export, as on the web; each gets
+only the documents they may see (none for an account without a role).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -40,10 +42,23 @@ def _problems(params: Any) -> dict[str, list[str]]:
         problems[name] = [text]
     for name in sorted(set(params) - set(PARAMETERS))[:10]:
         problems[name[:64]] = [f"Not a parameter of the export: use {', '.join(PARAMETERS)}."]
+    if "format" in params:
+        problems["format"] = ["The export's format is export_format (csv, json or jsonl)."]
     return problems
 
 
+class NoFormatOverride(DefaultContentNegotiation):
+    """DRF's negotiation without its ``?format=`` switch: the export is streamed, never
+    rendered, and reads its format from ``export_format``. With the switch on, ``?format=csv``
+    (no such renderer) was a 404 before the view could say what to send instead."""
+
+    def select_renderer(self, request: Any, renderers: Any, format_suffix: Any = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
 class ExportView(APIView):
+    content_negotiation_class = NoFormatOverride
+
     @extend_schema(
         operation_id="exports_documents",
         summary="Export the documents you may see, streamed as CSV, JSON or JSON Lines",
