@@ -148,7 +148,7 @@ def test_a_write_with_fields_replaces_the_schema_keeping_stored_values(
     assert response.status_code == 200, response.content
     assert [f["name"] for f in response.json()["fields"]] == ["po_number", "buyer", "amount"]
     po_number.refresh_from_db()  # the same row, changed in place: its value stays
-    assert po_number.label == "Order number" and not po_number.required
+    assert po_number.label == "Order number" and po_number.required  # "required" not sent
     assert FieldValue.objects.get(field=po_number).value == "PO-1"
     assert not FieldDefinition.objects.filter(name="ordered_on").exists()
     # Removing a field that holds a value would lose it: 409, and nothing changes.
@@ -183,6 +183,42 @@ def test_a_write_with_fields_replaces_the_schema_keeping_stored_values(
         == 200
     )
     assert FieldDefinition.objects.get(document_type=kept, name="amount").kind == "percentage"
+
+
+def test_a_known_field_keeps_what_its_object_leaves_out_and_a_new_one_takes_defaults(
+    api_client_for: Clients, admin_user: User
+) -> None:
+    client = api_client_for(admin_user)
+    created = client.post(URL, PURCHASE_ORDER, format="json").json()
+    fields = [
+        {"name": "po_number"},  # nothing but the name: all as it was
+        {"name": "amount", "label": "Sum", "required": True},
+        {"name": "note", "label": "Note"},
+    ]
+    response = client.patch(f"{URL}/{created['id']}", {"fields": fields}, format="json")
+    assert response.status_code == 200, response.content
+    by_name = {f["name"]: f for f in response.json()["fields"]}
+    assert by_name["po_number"]["label"] == "PO number" and by_name["po_number"]["required"]
+    assert by_name["po_number"]["kind"] == "identifier"
+    amount = by_name["amount"]
+    assert (amount["label"], amount["kind"], amount["required"]) == ("Sum", "money", True)
+    assert (amount["min_value"], amount["max_value"]) == (0, 1000000)
+    assert (by_name["note"]["kind"], by_name["note"]["required"]) == ("text", False)
+    # A new field still needs its label, and a known one is still checked.
+    for bad, where in (
+        ([{"name": "po_number"}, {"name": "other"}], "label"),
+        ([{"name": "amount", "kind": "colour"}], "kind"),
+    ):
+        error = assert_error(
+            client.patch(f"{URL}/{created['id']}", {"fields": bad}, format="json"), 400, "invalid"
+        )
+        problems = cast(dict[str, list[dict[str, Any]]], error["details"])["fields"]
+        assert any(where in problem for problem in problems)
+    assert [f.name for f in DocumentType.objects.get(pk=created["id"]).fields.all()] == [
+        "po_number",
+        "amount",
+        "note",
+    ]
 
 
 def test_patch_without_fields_leaves_the_schema_and_put_needs_name_and_label(

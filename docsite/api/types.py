@@ -86,6 +86,35 @@ def _represent(document_type: DocumentType) -> dict[str, Any]:
     return dict(DocumentTypeSerializer(document_type).data)
 
 
+def _fields(instance: DocumentType | None, sent: Any) -> list[dict[str, Any]]:
+    """The schema sent, checked. The list is always the whole schema, even in a PATCH; a field
+    the type already has keeps the stored attributes its object leaves out (``{"name": "total",
+    "label": "Amount"}`` renames the label and leaves the kind money), a new one takes the
+    defaults."""
+    if not isinstance(sent, list):
+        raise serializers.ValidationError({"fields": ["Send a list of field objects."]})
+    existing = set()
+    if instance is not None:
+        existing = set(
+            FieldDefinition.objects.filter(document_type=instance).values_list("name", flat=True)
+        )
+    fields: list[dict[str, Any]] = []
+    errors: list[Any] = []
+    failed = False
+    for values in sent:
+        known = isinstance(values, dict) and values.get("name") in existing
+        schema = FieldSchemaSerializer(data=values, partial=known)
+        if schema.is_valid():
+            fields.append(dict(schema.validated_data))
+            errors.append({})
+        else:
+            errors.append(schema.errors)
+            failed = True
+    if failed:
+        raise serializers.ValidationError({"fields": errors})
+    return fields
+
+
 def _save(instance: DocumentType | None, data: Any, *, partial: bool = False) -> DocumentType:
     if not isinstance(data, dict):
         raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
@@ -96,11 +125,7 @@ def _save(instance: DocumentType | None, data: Any, *, partial: bool = False) ->
     serializer.is_valid(raise_exception=True)
     fields = None
     if sent_fields is not None:
-        # The schema is always given whole, even in a PATCH: each field gets its defaults.
-        schema = FieldSchemaSerializer(data=sent_fields, many=True)
-        if not schema.is_valid():
-            raise serializers.ValidationError({"fields": schema.errors})
-        fields = [dict(f) for f in schema.validated_data]
+        fields = _fields(instance, sent_fields)
     try:
         return types.save_type(instance, dict(serializer.validated_data), fields)
     except types.InvalidSchema as exc:
