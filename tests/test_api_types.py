@@ -208,6 +208,7 @@ def test_a_known_field_keeps_what_its_object_leaves_out_and_a_new_one_takes_defa
     for bad, where in (
         ([{"name": "po_number"}, {"name": "other"}], "label"),
         ([{"name": "amount", "kind": "colour"}], "kind"),
+        ([{"name": {"amount": 1}, "label": "A"}], "name"),  # not a name, nor a crash
     ):
         error = assert_error(
             client.patch(f"{URL}/{created['id']}", {"fields": bad}, format="json"), 400, "invalid"

@@ -102,7 +102,8 @@ def _fields(instance: DocumentType | None, sent: Any) -> list[dict[str, Any]]:
     errors: list[Any] = []
     failed = False
     for values in sent:
-        known = isinstance(values, dict) and values.get("name") in existing
+        name = values.get("name") if isinstance(values, dict) else None
+        known = isinstance(name, str) and name in existing
         schema = FieldSchemaSerializer(data=values, partial=known)
         if schema.is_valid():
             fields.append(dict(schema.validated_data))
