@@ -30,8 +30,8 @@ from tests.workbench_documents import review_task, waiting_document
 pytestmark = pytest.mark.django_db
 
 Clients = Callable[[User], APIClient]
-NEXT, SUBMIT, SKIP, RELEASE = (
-    f"/api/v1/review-queue/{action}" for action in ("next", "submit", "skip", "release")
+NEXT, SUBMIT, SKIP, RELEASE, UNDO = (
+    f"/api/v1/review-queue/{action}" for action in ("next", "submit", "skip", "release", "undo")
 )
 
 
@@ -302,6 +302,38 @@ def test_submit_labels_the_held_task_with_its_fields(
     again = client.post(SUBMIT, {"task": task.pk, "type": "receipt"}, format="json")
     assert_error(again, 409, "task_not_held")
     assert Label.objects.filter(document=task.document).count() == 1
+
+
+def test_undo_takes_back_the_last_label_and_the_task_is_held_again(
+    api_client_for: Clients, labeler: User, second_labeler: User, uploader: User
+) -> None:
+    task = review_task("bill.png")
+    document = task.document
+    status_before = document.status
+    client = api_client_for(labeler)
+    assert_error(client.post(UNDO), 409, "undo_refused")  # nothing labeled yet
+    client.post(NEXT)
+    answer = client.post(
+        SUBMIT, {"task": task.pk, "type": "receipt", "fields": {"total": "5.00"}}, format="json"
+    )
+    assert answer.status_code == 200, answer.content
+    # Another labeler has no label to undo; an uploader may not.
+    assert_error(api_client_for(second_labeler).post(UNDO), 409, "undo_refused")
+    assert api_client_for(uploader).post(UNDO).status_code == 403
+    response = client.post(UNDO)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["task"], body["document"], body["state"]) == (task.pk, document.pk, "claimed")
+    assert body["lease_until"]
+    task.refresh_from_db()
+    document.refresh_from_db()
+    assert task.state == Task.State.OPEN and task.claimed_by == labeler and task.label is None
+    assert document.status == status_before and document.document_type is None
+    assert not Label.objects.filter(document=document).exists()
+    assert not FieldValue.objects.filter(document=document, field__name="total").exists()
+    # Held again: the queue serves it back to this labeler, and once undone it stays undone.
+    assert client.post(NEXT).json()["id"] == task.pk
+    assert_error(client.post(UNDO), 409, "undo_refused")
 
 
 def test_skip_and_release_give_the_task_back(

@@ -6,7 +6,8 @@ page image URLs, the model's top 3 suggestions, every active type with its field
 pre-filled values (``labeling.workbench.type_choices``). An empty queue answers 204 with no
 body. ``submit``, ``skip`` and ``release`` act on a task the caller holds (``labeling.queue``).
 A task someone else holds is 404, as the workbench's page; one that left the queue, or that
-nobody holds, is 409 ``task_not_held``.
+nobody holds, is 409 ``task_not_held``. ``undo`` takes back the caller's last label, as the
+workbench's *Undo* (``labeling.queue.undo``); a refusal is 409 ``undo_refused``.
 """
 
 from __future__ import annotations
@@ -128,6 +129,13 @@ class SubmittedSerializer(serializers.Serializer[Any]):
 class DoneSerializer(serializers.Serializer[Any]):
     task = serializers.IntegerField()
     state = serializers.CharField()
+
+
+class UndoneSerializer(serializers.Serializer[Any]):
+    task = serializers.IntegerField(help_text="The task, held by the caller again")
+    document = serializers.IntegerField()
+    state = serializers.CharField()
+    lease_until = serializers.DateTimeField()
 
 
 # --- Helpers --------------------------------------------------------------------------------
@@ -333,3 +341,33 @@ class ReleaseView(LabelerView):
         except queue.QueueError as exc:
             raise _refused(exc) from exc
         return Response({"task": task.pk, "state": "released"})
+
+
+class UndoView(LabelerView):
+    @extend_schema(
+        operation_id="review_queue_undo",
+        summary="Take back your last label; its task is yours again, to label anew",
+        description="As the workbench's Undo: within DOCSITE_UNDO_MINUTES of the label, and only "
+        "while nobody labeled the document since. The label and its field changes go, the "
+        "document is as it was, and what the label's corrections taught is forgotten.",
+        request=None,
+        responses={
+            200: UndoneSerializer,
+            409: error("Nothing of yours to undo any more, or the document was labeled since"),
+            **ERRORS,
+        },
+        tags=["review queue"],
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            task = queue.undo(request.user)
+        except queue.QueueError as exc:
+            raise ApiError("undo_refused", str(exc), status.HTTP_409_CONFLICT) from exc
+        return Response(
+            {
+                "task": task.pk,
+                "document": task.document_id,
+                "state": "claimed",
+                "lease_until": task.lease_until,
+            }
+        )

@@ -64,6 +64,7 @@ v1 = [
     path("review-queue/submit", review.SubmitView.as_view(), name="review-queue-submit"),
     path("review-queue/skip", review.SkipView.as_view(), name="review-queue-skip"),
     path("review-queue/release", review.ReleaseView.as_view(), name="review-queue-release"),
+    path("review-queue/undo", review.UndoView.as_view(), name="review-queue-undo"),
     path("model-versions", model_versions.ModelVersionListView.as_view(), name="model-versions"),
     path("model-versions/train", model_versions.TrainView.as_view(), name="model-versions-train"),
     path(
