@@ -99,6 +99,8 @@ def test_a_value_that_reads_as_its_kind_passes(kind: str, value: str) -> None:
         ("money", "12,50 €", "12.50"),
         ("currency", "€", "EUR"),
         ("percentage", "6,5 %", "6.5"),
+        ("percentage", "4,875 %", "4.875"),
+        ("percentage", "0.125", "0.125"),
         ("account", IBAN.lower(), IBAN.replace(" ", "")),
         ("text", "  ACME Ltd ", "ACME Ltd"),
         ("identifier", "inv/2023/0008", "inv/2023/0008"),
@@ -136,6 +138,9 @@ IBANS = [
     ),
     ("DE89 3704 0044 0532 0130", "account DE893704004405320130 has 20 characters, not 22"),
     ("XX12 3456 7890 1234 5", "account XX123456789012345 fails the IBAN checksum"),
+    ("RS35 2600 0560 1001 6113 79", None),  # the registry's countries beyond SEPA
+    ("RS35 2600 0560 1001 6113 7", "account RS3526000560100161137 has 21 characters, not 22"),
+    ("XK05 1212 0123 4567 890", "account XK05121201234567890 has 19 characters, not 20"),
 ]
 
 
@@ -180,6 +185,8 @@ RANGES: list[tuple[str, str, str | None, str | None, str | None]] = [
     ("percentage", "120%", "0", "100", "f 120% is above the maximum 100%"),
     ("percentage", "6,5 %", "7", None, "f 6.5% is below the minimum 7%"),
     ("percentage", "19 %", "0", "100", None),
+    ("percentage", "3.125%", "0", "100", None),  # a decimal point, not thousands
+    ("percentage", "0.125", "0.12", "0.124", "f 0.125% is above the maximum 0.124%"),
 ]
 
 

@@ -90,11 +90,19 @@ _LAST_PART = rf"(?:19|20)\d\d{_GLUED_TIME}|\d\d{_GLUED_TIME}"
 # a letter may come before and one space beside a separator; a digit before means a longer
 # number ("001-2018-03-18" is not the date 2018-03-18, "192.168.1.10" no date at all), except
 # a hyphen before a date with slashes ("REG#19-21/03/2018", numbers glued by PP-OCR).
+# A range of two full dates with slashes or dots joined by a hyphen ("01.03.2024-31.03.2024")
+# is two dates: the first may be followed by "-" and a full date of its form, and the second
+# may follow the last part of a date of its form and a hyphen.
+_AFTER_RANGE = "|".join(
+    rf"(?:(?<={re.escape(s)}\d-)|(?<={re.escape(s)}\d\d-)|(?<={re.escape(s)}\d{{4}}-))"
+    rf"(?=\d{{1,4}}{re.escape(s)}\d{{1,2}}{re.escape(s)})"
+    for s in "/."
+)
 _NUMERIC_DATE = re.compile(
-    r"(?<![\d_])(?:(?<!\d[./,-])|(?<=\d-)(?=\d{1,2}/\d{1,2}/))"
+    rf"(?<![\d_])(?:(?<!\d[./,-])|(?<=\d-)(?=\d{{1,2}}/\d{{1,2}}/)|{_AFTER_RANGE})"
     rf"(?P<a>\d{{1,4}}){_S}?(?P<sep>[./-]){_S}?(?P<b>\d{{1,2}}){_S}?(?P=sep){_S}?"
     rf"(?P<c>{_LAST_PART}|\d{{1,4}}(?!\d))"
-    r"(?![./-]\d)"
+    r"(?:(?![./-]\d)|(?=-\d{1,4}(?=[./])(?P=sep)\d{1,2}(?P=sep)\d{1,4}(?!\d)(?![./-]\d)))"
 )
 # yyyymmdd or ddmmyyyy (SROIE has both); no string of eight digits is valid as both.
 _COMPACT_DATE = re.compile(
@@ -102,17 +110,26 @@ _COMPACT_DATE = re.compile(
     r"(?P<y>(?:19|20)\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])"
     r"|(?P<d2>0[1-9]|[12]\d|3[01])(?P<m2>0[1-9]|1[0-2])(?P<y2>(?:19|20)\d\d))(?!\w)"
 )
-# A letter may come right before the day: a label glued to it ("DATE25DEC2018").
+_APOSTROPHE = "'\u2019"  # a two-digit year written '24, or with a right single quote
+# A letter may come right before the day: a label glued to it ("DATE25DEC2018"); a year and a
+# hyphen may, in a range ("01 Mar 2024-31 Mar 2024").
 _DMY_DATE = re.compile(
-    rf"(?<![\d_])(?<!\d[./,-])(?P<d>\d{{1,2}}){_ORD}\.?"
+    rf"(?<![\d_])(?:(?<!\d[./,-])|(?<=\D{_S}(?:19|20)\d\d-)|(?<=[^\W\d_](?:19|20)\d\d-))"
+    rf"(?P<d>\d{{1,2}}){_ORD}\.?"
     rf"(?:{_S}*+(?:[-/.,]{_S}*+)?|{_S}+(?:day{_S}+)?of{_S}+|{_S}+de{_S}+)"
     rf"{_MON}"
-    rf"(?:(?:{_S}*+(?:[-/.,]{_S}*+)?|{_S}+de{_S}+)(?P<y>{_LAST_PART}|(?:\d{{4}}|\d{{2}})(?!\d)))?",
+    rf"(?:(?:{_S}*+(?:[-/.,]{_S}*+)?|{_S}+de{_S}+)"
+    rf"(?P<y>{_LAST_PART}|(?:\d{{4}}|[{_APOSTROPHE}]?\d{{2}})(?!\d)))?",
     re.IGNORECASE,
 )
+# Month first: "Jan 2, 2024", "Jan-02-2024" (the year behind the same hyphen or slash as the
+# day), "Dec 1 '99"; a two-digit year only behind that hyphen or slash, an apostrophe or a
+# comma ("Jan 15, 24"), and not when a time follows ("Mar 15, 10:30").
 _MDY_DATE = re.compile(
-    rf"(?<!\w)(?=[A-Za-z]){_MON}{_S}*+(?:[-/.]{_S}*+)?(?P<d>\d{{1,2}}){_ORD}(?!\d)"
-    rf"(?:{_S}*+(?:[,.]{_S}*+)?(?P<y>(?:19|20)\d\d{_GLUED_TIME}|(?:\d{{4}}|'\d{{2}})(?!\d)))?",
+    rf"(?<!\w)(?=[A-Za-z]){_MON}{_S}*+(?:(?P<ms>[-/.]){_S}*+)?(?P<d>\d{{1,2}}){_ORD}(?!\d)"
+    rf"(?:(?:(?P=ms)(?<=[-/]){_S}*+|{_S}*+(?:[,.]{_S}*+)?)"
+    rf"(?P<y>(?:19|20)\d\d{_GLUED_TIME}|(?:\d{{4}}|[{_APOSTROPHE}]\d{{2}})(?!\d))"
+    rf"|(?:(?P=ms)(?<=[-/])|{_S}*+,){_S}*+(?P<yy>\d\d)(?!\d)(?![.,:/]\d))?",
     re.IGNORECASE,
 )
 _YMD_DATE = re.compile(
@@ -155,7 +172,8 @@ def _numeric_date(
     m: re.Match[str], day_first: bool, today: date | None
 ) -> tuple[date, bool] | None:
     a, b, c = m["a"], m["b"], m["c"]
-    if len(a) == 3 or len(c) in (1, 3) or (len(a) == 4 and len(c) == 4):
+    # A one-digit last part is a day after a four-digit year ("2018/3/5"), never a year ("1/2/3").
+    if len(a) == 3 or len(c) == 3 or (len(c) == 1 and len(a) != 4) or (len(a) == 4 == len(c)):
         return None
     if len(a) == 4 or (len(c) == 2 and len(a) == 2 and int(a) > 31):
         ymd = _make_date(_expand_year(a, today), int(b), int(c))  # yyyy-mm-dd, yy/mm/dd
@@ -169,10 +187,20 @@ def _numeric_date(
     return (found, False) if found else None
 
 
+def _month_number(name: str) -> int | None:
+    """The month a name matched by _MON stands for. Case-insensitive matching lets a Turkish
+    capital through: "APRİL", whose İ casefolds to "i" and a combining dot, or a dotless i."""
+    key = name.casefold()
+    return MONTHS.get(key) or MONTHS.get(key.replace("\u0307", "").replace("\u0131", "i"))
+
+
 def _named_date(m: re.Match[str], today: date | None) -> tuple[date, bool] | None:
-    month, day, year = MONTHS[m["mon"].casefold()], int(m["d"]), m["y"]
+    month, day = _month_number(m["mon"]), int(m["d"])
+    year = m["y"] or (m["yy"] if "yy" in m.re.groupindex else None)
+    if month is None:
+        return None
     if year is not None:
-        found = _make_date(_expand_year(year.lstrip("'"), today), month, day)
+        found = _make_date(_expand_year(year.lstrip(_APOSTROPHE), today), month, day)
         return (found, False) if found else None
     found = _last_occurrence(month, day, today) if today else None
     return (found, True) if found else None
@@ -213,7 +241,9 @@ def find_dates(
 
     Numeric dates with ``/ . -`` in d/m/y, m/d/y and y/m/d order (``yyyymmdd`` too), month
     names and abbreviations in English, German, French, Spanish, Dutch and Malay with
-    ordinals (``2nd January 2024``, ``January 2, 2024``, ``the 15th day of March, 2009``).
+    ordinals (``2nd January 2024``, ``January 2, 2024``, ``Jan-02-2024``, ``Jan 2, 24``,
+    ``2nd Jan '24``, ``the 15th day of March, 2009``); both dates of a range joined by a
+    hyphen (``01.03.2024-31.03.2024``).
     A numeric date readable both ways is read day-first unless ``day_first`` is False, and
     flagged ``ambiguous``. Two-digit years: see ``_expand_year``. ``today`` also allows
     dates without a year (``15 June``): the latest such day on or before ``today``.
@@ -313,20 +343,34 @@ _CURRENCY = "|".join(
 )
 
 
+# A code glued to the letters before it counts only when glued to what follows as well
+# ("TOTALRM9.00"): in "PASTRY 4.50" or "UNIFORM 45.00" the word merely ends in TRY or RM.
+def _glued_currency(then: str) -> str:
+    return rf"(?:(?<![^\W\d_])|(?![^\W\d_])|(?=(?:{_CURRENCY}){then}))"
+
+
+_GLUED_BEFORE_NUMBER = _glued_currency(r"[-\u2212]?\d")
+
+
 def _money_pattern(group_seps: str) -> re.Pattern[str]:
     # A letter may come right before: a label or code glued to the amount ("TOTAL9.00",
     # "TOTALRM9.00"), as a recogniser that drops spaces writes them.
     return re.compile(
         r"(?<![\d_.,'\u2019\-\u2212])(?<!\d[/:])"
-        rf"(?P<m1>[-\u2212])?(?:(?P<cur1>{_CURRENCY}){_S}?)?(?P<m2>[-\u2212])?"
+        rf"(?P<m1>[-\u2212])?(?:{_GLUED_BEFORE_NUMBER}(?P<cur1>{_CURRENCY}){_S}?)?"
+        r"(?P<m2>[-\u2212])?"
         + _number(group_seps, after_currency=True)
         + rf"(?!{_S}?%)"  # a percentage is no amount
-        + rf"(?P<m3>[-\u2212](?:(?!\w)|(?={_CURRENCY})))?(?(cur1)|(?:{_S}?(?P<cur2>{_CURRENCY}))?)"
+        + rf"(?P<m3>[-\u2212](?:(?!\w)|(?={_CURRENCY})))?"
+        # A minus may follow a code after the amount too ("1.234,56 EUR-").
+        + rf"(?(cur1)|(?:{_S}?(?P<cur2>{_CURRENCY})(?P<m4>[-\u2212](?!\w))?)?)"
     )
 
 
 _MONEY = _money_pattern(_GROUP_SEPS)
 _MONEY_SPACED = _money_pattern(_GROUP_SEPS + " ")
+# The currency just before accounting brackets ("USD (1,234.56)"), searched up to the "(".
+_CURRENCY_BEFORE = re.compile(_glued_currency(r"\Z") + rf"(?P<cur>{_CURRENCY}){_S}?\Z")
 _PERCENT = re.compile(
     r"(?<![\w.,])(?P<neg>[-\u2212])?"
     + _number(_GROUP_SEPS)
@@ -343,13 +387,16 @@ def _number_value(m: re.Match[str]) -> Decimal:
 def _money(m: re.Match[str], text: str, hint: str | None, strict: bool) -> ParsedMoney | None:
     """The amount a match stands for; ``strict`` (running text) wants a currency or cents."""
     token = m["cur1"] or m["cur2"]
+    start, end = m.span()
+    negative = bool(m["m1"] or m["m2"] or m["m3"] or m["m4"])
+    if text[start - 1 : start] == "(" and text[end : end + 1] == ")":  # accounting negative
+        negative, start, end = True, start - 1, end + 1
+        before = _CURRENCY_BEFORE.search(text, max(start - 8, 0), start) if not token else None
+        if before is not None:  # "USD (1,234.56)"
+            token, start = before["cur"], before.start()
     if strict and token is None and len(m["frac"] or "") != 2:
         return None
     amount = _number_value(m).quantize(_CENT, rounding=ROUND_HALF_UP)
-    start, end = m.span()
-    negative = bool(m["m1"] or m["m2"] or m["m3"])
-    if text[start - 1 : start] == "(" and text[end : end + 1] == ")":  # accounting negative
-        negative, start, end = True, start - 1, end + 1
     if negative and amount:
         amount = -amount
     return ParsedMoney(amount, _resolve_currency(token, hint), text[start:end], (start, end))
@@ -364,48 +411,78 @@ def find_amounts(text: str, *, currency_hint: str | None = None) -> list[ParsedM
     return [f for f in found if f is not None]
 
 
-def parse_money(text: str, *, currency_hint: str | None = None) -> ParsedMoney | None:
-    """The amount in a short span: the first with a currency or cents, else the span itself
-    when it is one bare number ("1939", "1 234"). ``currency_hint`` is the currency when the
-    span names none, and decides shared symbols ($, ¥, Rs, kr)."""
+def _parse_money(text: str, hint: str | None) -> tuple[ParsedMoney, re.Match[str]] | None:
     stripped = text.strip()
     offset = text.find(stripped)
     whole = None
     for m in _MONEY_SPACED.finditer(text):
-        found = _money(m, text, currency_hint, strict=True)
+        found = _money(m, text, hint, strict=True)
         if found is not None:
-            return found
+            return found, m
         if m.span() == (offset, offset + len(stripped)):
-            whole = _money(m, text, currency_hint, strict=False)
+            bare = _money(m, text, hint, strict=False)
+            whole = (bare, m) if bare is not None else None
     return whole
 
 
+def parse_money(text: str, *, currency_hint: str | None = None) -> ParsedMoney | None:
+    """The amount in a short span: the first with a currency or cents, else the span itself
+    when it is one bare number ("1939", "1 234"). ``currency_hint`` is the currency when the
+    span names none, and decides shared symbols ($, ¥, Rs, kr)."""
+    found = _parse_money(text, currency_hint)
+    return found[0] if found is not None else None
+
+
+def _percent_value(m: re.Match[str]) -> Decimal:
+    """The number a match stands for, unrounded. In a percentage a single "." or "," and
+    three digits is a decimal point ("3.125%" is 3.125): no rate runs to thousands."""
+    ts, whole = m["ts"], m["int"]
+    if ts in (".", ",") and m["frac"] is None and whole.count(ts) == 1:
+        return Decimal(whole.replace(ts, "."))
+    return _number_value(m)
+
+
 def parse_percentage(text: str) -> Decimal | None:
-    """The number of percent in ``"6%"``, ``"6,5 %"``, ``"12.5 percent"`` (6, 6.5, 12.5), or
-    the span itself when it is one bare number; None otherwise."""
+    """The number of percent in ``"6%"``, ``"6,5 %"``, ``"12.5 percent"``, ``"3.125%"`` (6,
+    6.5, 12.5, 3.125), or the span itself when it is one bare number, with all its decimals
+    ("0.125"); None otherwise."""
     m = _PERCENT.search(text)
     if m is None:
-        bare = parse_money(text)
-        whole = bare is not None and bare.raw == text.strip() and bare.currency is None
-        return bare.amount if bare is not None and whole else None
-    value = _number_value(m)
+        found = _parse_money(text, None)
+        if found is None:
+            return None
+        bare, n = found
+        if bare.raw != text.strip() or bare.currency is not None:
+            return None
+        value = _percent_value(n)
+        negative = n["m1"] or n["m2"] or n["m3"] or n["m4"] or bare.raw.startswith("(")
+        return -value if negative else value
+    value = _percent_value(m)
     return -value if m["neg"] else value
 
 
 # --------------------------------------------------------------------------------------------
 # IBANs
 
-# Lengths for the SEPA countries and a few others often met; any other country: 15-34.
+# Lengths for every country of the SWIFT IBAN registry (release 98, 2024); any other
+# country: 15-34.
 IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22,
-    "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GI": 23, "GL": 18,
-    "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "LI": 21, "LT": 20,
-    "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "RO": 24,
-    "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TR": 26, "VA": 22,
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27,
+    "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27,
+    "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HN": 28, "HR": 21, "HU": 28,
+    "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
+    "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22,
+    "MK": 19, "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23,
+    "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24,
+    "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }  # fmt: skip
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}\d\d[A-Z0-9]{11,30}")
 _IBAN_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d\d(?:[ \u00a0-]?[A-Za-z0-9]){11,30}")
 _IBAN_SPACING = re.compile(r"[\s\u00a0-]")
+# Where a printed group starting with a letter begins ("... 6083 77 BIC ABCDRSBG").
+_LETTER_GROUP = re.compile(r"[ \u00a0-](?=[A-Za-z])")
 
 
 def compact_account(text: str) -> str:
@@ -434,15 +511,23 @@ def parse_iban(text: str) -> str | None:
     """The first valid IBAN in ``text``, compact and upper-case (``DE89370400440532013000``).
 
     A printed IBAN runs into whatever follows it ("... 0130 00 BIC COBADEFF"), so the
-    country's length is cut from the run; for a country not in the table the longest prefix
-    that passes the check wins.
+    country's length is cut from the run. For a country not in the table the run is cut
+    before a printed group that starts with a letter ("BIC"; the country and check digits
+    aside), the first such cut first: the longest prefix of the first cut that passes the
+    check wins, then of the next (a bank code in letters, "ZZ12 WEST ..."), then of the run.
     """
     for m in _IBAN_IN_TEXT.finditer(text):
         run = compact_account(m.group())
         known = IBAN_LENGTHS.get(run[:2])
-        for length in [known] if known else range(min(len(run), 34), 14, -1):
-            if len(run) >= length and iban_valid(run[:length]):
-                return run[:length]
+        if known:
+            if len(run) >= known and iban_valid(run[:known]):
+                return run[:known]
+            continue
+        ends = [g.start() for g in _LETTER_GROUP.finditer(m.group(), 4)]
+        for cut in [compact_account(m.group()[:end]) for end in ends] + [run]:
+            for length in range(min(len(cut), 34), 14, -1):
+                if iban_valid(cut[:length]):
+                    return cut[:length]
     return None
 
 
