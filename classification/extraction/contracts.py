@@ -212,7 +212,8 @@ _TERM_CLAUSE = re.compile(
 )
 _TERM_HEADING = re.compile(r"(?:^|\n)\s*(?:\d+(?:\.\d+)?\.?\s+)?(?:Term|TERM)(?:\s+of\s+\w+)?\.?\s")
 _TERM_ANCHOR = re.compile(
-    r"(?i)^\W*(?:from|after|following|of|beginning|commencing)\s+(?:the\s+)?"
+    r"(?i)^\W*(?:from|after|following|of|(?:beginning|commencing|starting)(?:\s+(?:on|as\s+of|from))?)"
+    r"\s+(?:the\s+)?"
     r"(?:date\s+(?:hereof|of\s+this|first)|effective\s+date|execution|signing)"
 )
 _DISTRACTOR = re.compile(
@@ -244,6 +245,8 @@ def _extract_term(doc: _Document) -> tuple[int, Extracted] | None:
         score += 2.0 * bool(_TERM_HEADING.search(doc.text[max(0, left - 30) : m.start()]))
         score += 1.5 * bool(_TERM_ANCHOR.search(after))
         score += 1.0 * bool(re.search(r"(?i)for\s+a\s+period\s+of\s*$", before))
+        # "for a term of three (3) years": the duration is the term, said so.
+        score += 2.0 * bool(re.search(r"(?i)\bfor\s+(?:a|an\s+initial)\s+term\s+of\s*$", before))
         score += 1.0 * bool(re.search(r"(?i)\bconfidential", sentence))
         score -= 2.0 * bool(_DISTRACTOR.search(sentence))
         score -= 1.5 * bool(re.search(r"(?i)thereafter|prior\s+to|preceding", after[:40]))

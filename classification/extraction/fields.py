@@ -15,6 +15,7 @@ and adds evidence (a label found, one candidate only, amounts that add up), clip
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import statistics
 import unicodedata
@@ -73,12 +74,52 @@ _DUE_LABEL = re.compile(
 )
 
 
-def _extract_date(lines: list[Line], height: int, due: bool) -> Extracted | None:
+_NUMERIC_DMY = re.compile(r"(?<![\d/.-])(\d{1,2})[/.-](\d{1,2})[/.-](?:\d{4}|\d\d)(?![\d/.-])")
+
+
+def day_first(lines: Sequence[Line]) -> bool | None:
+    """Whether the page writes numeric dates day first, from its dates that read only one way
+    ("15/03/2024" day first, "04/14/2024" month first); None when they don't tell (or disagree
+    evenly): ``find_dates`` then reads day first."""
+    votes = 0
+    for line in lines:
+        for m in _NUMERIC_DMY.finditer(line.text):
+            first, second = int(m[1]), int(m[2])
+            votes += (first > 12 >= second) - (second > 12 >= first)
+    return None if not votes else votes > 0
+
+
+def _context(grid: labeled.Grid, i: int, span: tuple[int, int]) -> tuple[str, str]:
+    """The label text of a value on line ``i``: (what stands before it in its cell, else in the
+    cells left of it on its row; the cell directly above it)."""
+    line = grid.lines[i]
+    own = grid.cell_at(i, span[0])
+    before = line.text[own.start if own else 0 : span[0]]
+    box = line.bbox(*span)
+    if box is None:
+        return before, ""
+    reach = box
+    for _ in range(2):  # "Date", ":", "25/12/2018": a colon may stand apart
+        if _ALPHA.search(before):
+            break
+        left = grid.left_of(reach)
+        if left is None:
+            break
+        before, reach = f"{grid.text(left)} {before}", left.box
+    above = grid.above(box)
+    return before, grid.text(above) if above else ""
+
+
+def _extract_date(
+    lines: list[Line], height: int, due: bool, first: bool | None = None
+) -> Extracted | None:
+    """The document's date (or its due date): a date after, left of or under a date label,
+    found by position (a table's header row names each column's date)."""
+    grid = labeled.Grid(lines)
     scored: list[tuple[float, int, Extracted]] = []
     for i, line in enumerate(lines):
-        above = lines[i - 1].text if i > 0 else ""
-        for d in find_dates(line.text):
-            before = line.text[: d.span[0]]
+        for d in find_dates(line.text, day_first=first):
+            before, above = _context(grid, i, d.span)
             label = bool(_DATE_LABEL.search(before)) or bool(_DATE_LABEL.search(above))
             near_due = bool(_DUE_LABEL.search(before)) or bool(_DUE_LABEL.search(above))
             if due and not near_due:
@@ -89,6 +130,22 @@ def _extract_date(lines: list[Line], height: int, due: bool) -> Extracted | None
             conf = confidence(0.35, 0.3 * label, 0.1 * (not d.ambiguous), 0.2 * near_due * due)
             scored.append((score, -i, Extracted(d.iso, d.raw, line.bbox(*d.span), conf)))
     return _best(scored)
+
+
+# Two dates joined as a range: "1 March 2024 - 31 March 2024", "01/03/2024 to 31/03/2024".
+_RANGE_JOIN = re.compile(r"(?i)^\s*(?:-|\u2013|\u2014|to|through|thru|until|till)\s*$")
+
+
+def _extract_range(lines: list[Line], position: int, first: bool | None) -> Extracted | None:
+    """The first (``position`` 0) or second date of the first date range on the page."""
+    for line in lines:
+        found = find_dates(line.text, day_first=first)
+        for a, b in itertools.pairwise(found):
+            if _RANGE_JOIN.match(line.text[a.span[1] : b.span[0]]):
+                d = (a, b)[position]
+                conf = confidence(0.4, 0.1 * (not d.ambiguous))
+                return Extracted(d.iso, d.raw, line.bbox(*d.span), conf)
+    return None
 
 
 def _best(scored: list[tuple[float, int, Extracted]]) -> Extracted | None:
@@ -133,6 +190,8 @@ _TOTAL_RANKS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (2, re.compile(r"(?i)\btotal|\bamount\b")),
 )
 _SUBTOTAL = re.compile(r"(?i)sub\s*-?\s*total|total\s+excl\w*|net\s+amount|zwischensumme")
+# A running sum carried from one page to the next: no total and no subtotal of the page.
+_FORWARD = re.compile(r"(?i)(?:carried|brought|carry)\s*(?:forward|fwd|over)|\b[cb]/[fd]\b")
 _TAX = re.compile(r"(?i)\b(?:tax|gst|vat|sst|mwst|ust|tva|iva)\b|steuer")
 _EXCHANGE = re.compile(r"(?i)\b(?:cash|change|tender\w*|paid|visa|master\w*|card)\b")
 
@@ -172,22 +231,49 @@ def _keyword_amounts(
 ) -> list[_Amount]:
     out: list[_Amount] = []
     for i, line in enumerate(lines):
-        if pattern.search(line.text):
+        if pattern.search(line.text) and not (pattern is _SUBTOTAL and _FORWARD.search(line.text)):
             out.extend(a for a in _amounts_near(lines, i, hint) if a.money.amount > 0)
     return out
 
 
+# Symbols several currencies share: an amount written with one says less about the page's
+# currency than a code or a symbol of one currency ("$8.20" on a receipt headed "(RM)").
+_SHARED_SYMBOLS = frozenset({"$", "\u00a5", "Rs", "Rs.", "\u20a8", "kr", "kr."})
+_NOT_CURRENCY = re.compile(r"[\d.,'\s()\-\u2212\u00a0\u202f\u2009\u2019]")
+
+
+def _shouted(words: Sequence[Mapping[str, Any]], k: int) -> bool:
+    """Whether word ``k`` is one of a run of three or more capitalised words ("TRY OUR NEW
+    SHAKES!"): a word of a sentence, not a currency code."""
+    run = 1
+    for step in (-1, 1):
+        j = k + step
+        while 0 <= j < len(words) and re.fullmatch(r"[A-Z]{2,}\W?", str(words[j]["text"])):
+            run, j = run + 1, j + step
+    return run >= 3
+
+
 def _page_currency(lines: list[Line]) -> tuple[str, Box | None, str] | None:
-    """The most frequent currency code or symbol on the page, with one of its boxes."""
+    """The page's currency: what its amounts are written in ("$2,000.00", "2.000,00\u20ac",
+    "RM 12.20"), a shared symbol counting half, and the currency codes and symbols standing
+    apart ("Amount (RM)", "All amounts in GBP"), but not a capitalised word of a sentence
+    ("TRY OUR NEW SHAKES!"); with one of its boxes."""
     seen: Counter[str] = Counter()
     where: dict[str, tuple[Box | None, str]] = {}
     for line in lines:
-        for w in line.words:
+        for k, w in enumerate(line.words):
             token = str(w["text"]).strip(".,:;()")
             code = normalise_currency(token) if token.isupper() or not token.isalpha() else None
             if code and (len(token) <= 3 or token.isupper()):
-                seen[code] += 1
+                if token.isalpha() and _shouted(line.words, k):
+                    continue
+                seen[code] += 2
                 where.setdefault(code, (union_box([w]), token))
+        for m in find_amounts(line.text):
+            symbol = _NOT_CURRENCY.sub("", m.raw)
+            if m.currency and symbol:
+                seen[m.currency] += 1 if symbol in _SHARED_SYMBOLS else 2
+                where.setdefault(m.currency, (line.bbox(*m.span), m.raw))
     if not seen:
         return None
     code = seen.most_common(1)[0][0]
@@ -241,9 +327,35 @@ def _implied_totals(
     return out
 
 
+_GROSS_COLUMN = re.compile(r"(?i)\b(?:gross|total|amount|incl\w*|brutto)\b")
+
+
+def _columns(grid: labeled.Grid, i: int, hint: str | None) -> list[tuple[_Amount, str]]:
+    """The amounts on line ``i``'s row, left to right, with the header of each one's column,
+    when there are two or more and each stands in its own cell under a header; else []."""
+    lines = grid.lines
+    box = lines[i].box
+    found: list[tuple[_Amount, str]] = []
+    cells = {c for c in grid.cells if c.line == i} | set(grid.row(box))
+    for cell in sorted(cells, key=lambda c: c.box[0]):
+        owner = lines[cell.line]
+        amounts = find_amounts(grid.text(cell), currency_hint=hint)
+        if len(amounts) > 1:
+            return []
+        for m in amounts:
+            span = (cell.start + m.span[0], cell.start + m.span[1])
+            head = grid.header(cell.box)
+            if head is None:
+                return []
+            money = ParsedMoney(m.amount, m.currency, m.raw, span)
+            found.append((_Amount(money, cell.line, owner.bbox(*span), cell.line == i), head))
+    return found if len(found) > 1 else []
+
+
 def _extract_total(
     lines: list[Line], height: int, hint: str | None
 ) -> tuple[Extracted, _Amount] | None:
+    grid = labeled.Grid(lines)
     candidates: list[tuple[tuple[float, Decimal, int], _Amount, int]] = []
     for i, line in enumerate(lines):
         found = _total_rank(line.text)
@@ -253,8 +365,16 @@ def _extract_total(
         rounded = found == 0 and rank == 0 and bool(_ROUNDING.search(line.text))
         if (not rank and not rounded) or (_EXCHANGE.search(line.text) and rank < 4):
             continue  # but "Amount to be paid" is the total
+        if _FORWARD.search(line.text):
+            continue  # "Subtotal carried forward": the next page holds the total
         header = rank == 2 and not re.search(r"(?i)total", line.text)  # "Amount (RM) Tax (RM)"
         near = _amounts_near(lines, i, hint)
+        columns = _columns(grid, i, hint) if rank >= 2 and not header else []
+        if columns:
+            # A table's totals row under its column headers ("Total | Net | VAT | Gross"): the
+            # column of the total, else the rightmost.
+            picked = [a for a, head in columns if _GROSS_COLUMN.search(head)] or [columns[-1][0]]
+            near = picked[-1:]
         if rounded:
             # "Rounding RM 45.35": the rounded total (an adjustment is under one unit).
             near = [a for a in near if a.beside and abs(a.money.amount) >= 1]
@@ -309,6 +429,14 @@ def _extract_tax(lines: list[Line], hint: str | None, total: _Amount | None) -> 
         for a in _amounts_near(lines, i, hint)[-1:]  # the rightmost amount, not the base
         if a.money.amount > 0 and (total is None or a.money.amount < total.money.amount)
     ]
+    if total is not None:
+        # The totals row of a table with a tax column ("Total | 1,000.00 | 200.00 | 1,200.00").
+        columns = _columns(labeled.Grid(lines), total.line, hint)
+        found += [
+            a
+            for a, head in columns
+            if _TAX.search(head) and 0 < a.money.amount < total.money.amount
+        ]
     if not found:
         return None
     subtotals = {a.money.amount for a in _keyword_amounts(lines, _SUBTOTAL, hint)}
@@ -342,8 +470,25 @@ _ID_LABEL = re.compile(
 _ID_KINDS = {"invoice": 3.0, "inv": 3.0, "receipt": 2.5, "bill": 2.5, "document": 2.0, "doc": 2.0}
 
 
+def _value_cell(grid: labeled.Grid, i: int, label: Box | None) -> tuple[str, Line, int] | None:
+    """Where a label's value stands when not after it on its line: the next cell on its row
+    unless that is another label, else the cell under it (a table's header over its values),
+    else the next line. (text, its line, where the text starts in the line)."""
+    lines = grid.lines
+    if label is not None:
+        right = grid.right_of(label)
+        keep = right and not labeled.is_label(grid.text(right[0]))
+        cell = right[0] if keep else grid.below(label)
+        if cell is not None:
+            return grid.text(cell), lines[cell.line], cell.start
+    if i + 1 < len(lines):
+        return lines[i + 1].text, lines[i + 1], 0
+    return None
+
+
 def _extract_identifier(lines: list[Line], name: str) -> Extracted | None:
     wanted = name.split("_")[0].casefold()
+    grid = labeled.Grid(lines)
     scored: list[tuple[float, int, Extracted]] = []
     for i, line in enumerate(lines):
         for m in _ID_LABEL.finditer(line.text):
@@ -352,10 +497,11 @@ def _extract_identifier(lines: list[Line], name: str) -> Extracted | None:
             score += 1.0 * (kind.startswith(wanted[:3]) and bool(wanted)) - 0.5 * bool(m["bare"])
             rest, owner, offset = line.text[m.end() :], line, m.end()
             if parse_identifier(rest) is None:
-                nxt = (_same_row(lines, i) or [i + 1])[0] if i + 1 < len(lines) else None
-                if nxt is None:
+                place = _value_cell(grid, i, line.bbox(m.start(), m.end()))
+                if place is None:
                     continue
-                rest, owner, offset, score = lines[nxt].text, lines[nxt], 0, score - 0.5
+                rest, owner, offset = place
+                score -= 0.5
             token = parse_identifier(rest)
             if token is None or find_dates(token):
                 continue
@@ -967,6 +1113,7 @@ _COMPANY_NUMBER_AFTER = re.compile(r"(?<=\S)\s+[({]?\d{5,}\s?-\s?[A-Z][)}]?[,.]?
 
 _TOTAL_NAMES = re.compile(r"(?:invoice_|grand_)?total(?:_amount|_due)?|amount(?:_due|_paid)?")
 _DOCUMENT_DATE_NAMES = re.compile(r"(?:invoice|receipt|issue|document|bill|purchase)?_?date")
+_RANGE_NAMES = re.compile(r"_(?:start|end|from|to)$")
 _ISSUER_NAMES = re.compile(
     r"vendor|supplier|seller|merchant|company|shop|store|issuer|bank|employer"
 )
@@ -977,11 +1124,15 @@ _ID_NAMES = re.compile(
 
 def _rules(name: str, kind: str) -> list[str]:
     """Which rules fill a field, tried in order, from its kind and name: the specialised rules
-    for the fields they know by name, the label rule (``labeled``) for every other one."""
+    for the fields they know by name, the label rule (``labeled``) for every other one. A date
+    named as one end of a range (``period_start``, ``valid_to``) falls back to the page's
+    first date range, never to the document's date."""
     key = name.casefold()
     if kind == "date":
         if re.search(r"due|expir|valid", key):
             return ["due_date"]
+        if _RANGE_NAMES.search(key):
+            return ["labeled", "range"]  # a period's end is no document date
         return ["date"] if _DOCUMENT_DATE_NAMES.fullmatch(key) else ["labeled", "date"]
     if kind == "money":
         if re.search(r"tax|gst|vat|sst", key):
@@ -998,6 +1149,12 @@ def _rules(name: str, kind: str) -> list[str]:
     if kind == "currency":
         return ["currency"]
     return ["labeled"]
+
+
+def _position(name: str) -> int:
+    """Which date of a range a field names: 0 the first (``_start``), 1 the second (``_end``)."""
+    label = labeled.label_for(name)
+    return label.position if label else 0
 
 
 def names_issuer(name: str, kind: str) -> bool:
@@ -1079,6 +1236,7 @@ def extract_fields(
     if not lines and not numbers:
         return {}
     wanted = [(name, str(kind), _rules(name, str(kind))) for name, kind in fields]
+    first = day_first(numbers)
     currency = _page_currency(lines) or _page_currency(numbers)
     hint = currency[0] if currency else None
     # Tesseract's words stay the fallback of a rule that finds nothing in PP-OCR's.
@@ -1090,12 +1248,13 @@ def extract_fields(
         return _name_lines(words, number_words, lines) if number_words else lines
 
     def by_label(name: str, kind: str) -> Extracted | None:
-        found = labeled.extract(lines, name, kind)
+        found = labeled.extract(lines, name, kind, day_first=first)
         return Extracted(found.value, found.raw, found.bbox, found.confidence) if found else None
 
     rules: dict[str, Callable[[str, str], Extracted | None]] = {
-        "date": lambda _, __: _either(_extract_date, numbers, lines, height, due=False),
-        "due_date": lambda _, __: _either(_extract_date, numbers, lines, height, due=True),
+        "date": lambda _, __: _either(_extract_date, numbers, lines, height, False, first),
+        "due_date": lambda _, __: _either(_extract_date, numbers, lines, height, True, first),
+        "range": lambda name, _: _either(_extract_range, numbers, lines, _position(name), first),
         "total": lambda _, __: total[0] if total else None,
         "tax": lambda _, __: _extract_tax(numbers, hint, total[1] if total else None),
         "currency": lambda _, __: _extract_currency(lines or numbers, total[1] if total else None),

@@ -7,10 +7,16 @@ pay stub's gross and net pay, a bank statement's balances and period, any field 
 the label words come from the field's name (``gross_pay`` -> "gross pay"). A name ending in
 ``_start``/``_from`` takes the first value after the label, ``_end``/``_to`` the second
 ("Period 01/01/2024 - 31/01/2024").
+
+Where a value stands is found by position (``Grid``): in the label's cell after it, in the
+cells to its right on its row (another OCR line or not), or in the cell directly under the
+label's own words (a table's header row over its values). A field's label words have
+synonyms (``SYNONYMS``: "Beginning balance" for the opening balance), which lose to its own.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Sequence
@@ -40,7 +46,7 @@ _POSITIONS = {"start": 0, "from": 0, "begin": 0, "first": 0, "end": 1, "to": 1, 
 # Name parts a label may leave out ("Pay date" and "Pay" both name pay_date).
 _OPTIONAL = {"date", "number", "no", "nr", "num", "amount", "name", "value", "id"}
 _LEADING = re.compile("^[\\s:;=\\-\u2013\u2014#.]+")
-_PERCENT_SPAN = re.compile(r"-?\d+(?:[.,]\d+)?\s*(?:%|percent\b)")
+_PERCENT_SPAN = re.compile(r"(?i)-?\d+(?:[.,]\d+)?\s*(?:%|per\s?cent\b|pct\b)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,41 @@ def label_for(name: str) -> Label | None:
     return Label(required, optional, position) if required else None
 
 
+# Other words documents print for a field's label words, by the field's required words: a
+# statement's "Beginning balance" is its opening balance, a pay stub's "Take home pay" its net.
+SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
+    ("opening", "balance"): (
+        ("beginning", "balance"),
+        ("starting", "balance"),
+        ("previous", "balance"),
+        ("balance", "brought", "forward"),
+        ("brought", "forward"),
+    ),
+    ("closing", "balance"): (
+        ("ending", "balance"),
+        ("new", "balance"),
+        ("balance", "carried", "forward"),
+    ),
+    ("gross", "pay"): (("gross", "earnings"), ("total", "gross"), ("gross", "salary")),
+    ("net", "pay"): (
+        ("net", "amount"),
+        ("take", "home", "pay"),
+        ("take", "home"),
+        ("net", "salary"),
+    ),
+}
+
+
+def labels_for(name: str) -> list[Label]:
+    """The field's label (``label_for``) and then its synonyms' (``SYNONYMS``)."""
+    label = label_for(name)
+    if label is None:
+        return []
+    return [label] + [
+        Label(words, label.optional, label.position) for words in SYNONYMS.get(label.required, ())
+    ]
+
+
 def _close(token: str, wanted: str) -> bool:
     """Equal, or one edit apart for words of five letters or more (OCR noise)."""
     if token == wanted:
@@ -80,6 +121,12 @@ def find_label(text: str, label: Label) -> tuple[int, int] | None:
 
     The required words must appear in order within a few words of each other; glued words
     ("NetPay") count too."""
+    found = find_label_span(text, label)
+    return None if found is None else found[1:]
+
+
+def find_label_span(text: str, label: Label) -> tuple[int, int, int] | None:
+    """As ``find_label``, with where the label starts: (start, end, optional words)."""
     tokens = [(m.group().casefold(), m.start(), m.end()) for m in _WORD.finditer(text)]
     # A word the OCR split in two ("Sub Total") also reads as the one word ("subtotal").
     joined = [(a[0] + b[0], a[1], b[2]) for a, b in itertools.pairwise(tokens)]
@@ -107,7 +154,7 @@ def find_label(text: str, label: Label) -> tuple[int, int] | None:
                 extra, matched_end = extra + 1, end
             else:
                 break
-        return matched_end, extra
+        return tokens[i][1], matched_end, extra
     return None
 
 
@@ -115,8 +162,8 @@ def find_label(text: str, label: Label) -> tuple[int, int] | None:
 Reader = Callable[[str], list[tuple[str, int, int]]]
 
 
-def _dates(text: str) -> list[tuple[str, int, int]]:
-    return [(d.iso, *d.span) for d in find_dates(text)]
+def _dates(text: str, day_first: bool | None = None) -> list[tuple[str, int, int]]:
+    return [(d.iso, *d.span) for d in find_dates(text, day_first=day_first)]
 
 
 def _money(text: str) -> list[tuple[str, int, int]]:
@@ -170,62 +217,280 @@ READERS: dict[str, Reader] = {
 }
 
 
-def _right_of(lines: Sequence[Line], i: int) -> list[int]:
-    """Lines on line ``i``'s row to its right, nearest first (OCR splits table columns)."""
-    _, top, right, bottom = lines[i].box
-    row = [
-        j
-        for j, other in enumerate(lines)
-        if j != i and other.box[0] >= right and top <= (other.box[1] + other.box[3]) / 2 <= bottom
-    ]
-    return sorted(row, key=lambda j: lines[j].box[0])
+# --------------------------------------------------------------------------------------------
+# Layout: a line's cells, and the cell above, below or beside a box
+
+# Words further apart than this many line heights stand in different cells (a table's columns,
+# a form's label and value); the words of one phrase stand a space apart.
+CELL_GAP = 1.5
+# How far (in line heights) a label may stand above its value.
+ROWS_APART = 2.5
 
 
-def _below(lines: Sequence[Line], i: int, label_box: Box | None) -> list[int]:
-    """The next line under the label that overlaps it horizontally (a label above its value)."""
-    if label_box is None:
-        return []
-    left, _, right, bottom = label_box
-    height = max(1, lines[i].box[3] - lines[i].box[1])
-    for j in range(i + 1, min(len(lines), i + 4)):
-        other = lines[j].box
-        if other[1] < bottom or other[1] - bottom > 2.5 * height:
+@dataclass(frozen=True, slots=True)
+class Cell:
+    line: int  # the line's index
+    start: int  # the cell's characters in the line's text
+    end: int
+    box: Box
+
+
+def cell_spans(line: Line) -> list[tuple[int, int]]:
+    """The characters of each cell of ``line``: its words split where they stand further than
+    ``CELL_GAP`` line heights apart."""
+    spans: list[tuple[int, int]] = []
+    right = 0
+    gap = CELL_GAP * max(float(line.height), 1.0)
+    for w, (a, b) in zip(line.words, line.spans, strict=True):
+        left = int(w["left"])
+        if spans and left - right <= gap:
+            spans[-1] = (spans[-1][0], b)
+            right = max(right, left + int(w["width"]))
+        else:
+            spans.append((a, b))
+            right = left + int(w["width"])
+    return spans
+
+
+def _overlap(a: Box, b: Box) -> int:
+    return min(a[2], b[2]) - max(a[0], b[0])
+
+
+class Grid:
+    """The cells of a page's lines, to find what stands above, below or beside a box: a label
+    over its value in a table's header, a value right of its label in another OCR line."""
+
+    def __init__(self, lines: Sequence[Line]) -> None:
+        self.lines = lines
+        self.cells: list[Cell] = []
+        for i, line in enumerate(lines):
+            for a, b in cell_spans(line):
+                box = line.bbox(a, b)
+                if box is not None:
+                    self.cells.append(Cell(i, a, b, box))
+
+    def text(self, cell: Cell) -> str:
+        return self.lines[cell.line].text[cell.start : cell.end]
+
+    def cell_at(self, line: int, pos: int) -> Cell | None:
+        """The cell of line ``line`` holding character ``pos`` (or the next one after it)."""
+        for cell in self.cells:
+            if cell.line == line and pos < cell.end:
+                return cell
+        return None
+
+    def above(self, box: Box) -> Cell | None:
+        """The nearest cell over ``box`` that overlaps it horizontally."""
+        h = max(1, box[3] - box[1])
+        found = [
+            c
+            for c in self.cells
+            if c.box[3] <= box[1] + 0.3 * h
+            and c.box[1] < box[1] - 0.5 * h
+            and box[1] - c.box[3] <= ROWS_APART * h
+            and _overlap(c.box, box) > 0
+        ]
+        return max(found, key=lambda c: (c.box[3], _overlap(c.box, box)), default=None)
+
+    def below(self, box: Box) -> Cell | None:
+        """The nearest cell under ``box`` that overlaps it horizontally."""
+        h = max(1, box[3] - box[1])
+        found = [
+            c
+            for c in self.cells
+            if c.box[1] >= box[3] - 0.3 * h
+            and c.box[1] > box[1] + 0.5 * h
+            and c.box[1] - box[3] <= ROWS_APART * h
+            and _overlap(c.box, box) > 0
+        ]
+        return min(found, key=lambda c: (c.box[1], -_overlap(c.box, box)), default=None)
+
+    def row(self, box: Box) -> list[Cell]:
+        """The cells on ``box``'s row."""
+        top, bottom = box[1], box[3]
+        centre = (top + bottom) / 2
+        return [
+            c
+            for c in self.cells
+            if top <= (c.box[1] + c.box[3]) / 2 <= bottom or c.box[1] <= centre <= c.box[3]
+        ]
+
+    def left_of(self, box: Box) -> Cell | None:
+        """The nearest cell on ``box``'s row ending left of it."""
+        row = [c for c in self.row(box) if c.box[2] <= box[0] + 2]
+        return max(row, key=lambda c: c.box[2], default=None)
+
+    def right_of(self, box: Box) -> list[Cell]:
+        """The cells on ``box``'s row starting right of it, nearest first."""
+        row = [c for c in self.row(box) if c.box[0] >= box[2] - 2]
+        return sorted(row, key=lambda c: c.box[0])
+
+    def header(self, box: Box, steps: int = 12) -> str | None:
+        """The text of the column header over ``box``: the nearest cell above it holding no
+        digit, climbing over the value cells between."""
+        for _ in range(steps):
+            cell = self.above(box)
+            if cell is None:
+                return None
+            text = self.text(cell)
+            if not any(c.isdigit() for c in text):
+                return text
+            box = (box[0], cell.box[1], box[2], cell.box[3])
+        return None
+
+
+# Words forms label their fields with: a cell made of one of these and no digit, or ending in a
+# colon, is a label and no text value.
+# fmt: off
+_LABEL_WORDS = frozenset({
+    "date", "no", "nr", "number", "num", "id", "name", "period", "pay", "payment", "amount",
+    "total", "balance", "due", "tax", "ref", "reference", "code", "account", "invoice", "order",
+    "employee", "employer", "department", "title", "type", "description", "rate", "hours",
+    "current", "ytd", "salary", "gross", "net", "deductions", "earnings", "page",
+})
+# fmt: on
+
+
+def is_label(text: str) -> bool:
+    """Whether a cell's text reads as a label rather than a value."""
+    text = text.strip()
+    if not text or any(c.isdigit() for c in text):
+        return False
+    return text.endswith(":") or any(w.casefold() in _LABEL_WORDS for w in _WORD.findall(text))
+
+
+# A word after a label saying what it labels: the name, or the number of the thing.
+_NAMING = re.compile(r"(?i)^\s*(?P<word>name|id|no|nr|num|number|#)(?![^\W\d_])\.?")
+# A cell's label that names the year's running sum, not this period's.
+YEAR_TO_DATE = re.compile(r"(?i)\bytd\b|year[\s-]*to[\s-]*date")
+_CURRENT = re.compile(r"(?i)\bcurrent\b|\bthis\s+(?:period|pay|month)\b")
+# Where a text value read on a label's row ends: at the next label ("... Pay Date: 29/03").
+_NEXT_LABEL = re.compile(r"\s+(?=(?:[^\W\d_][\w.#/]*\s+){0,2}[^\W\d_][\w.#/]*:(?:\s|$))")
+
+
+def _cut_text(text: str) -> str:
+    """A text value up to the next label in it: of "Robert Brown Pay Date:", "Robert Brown"
+    (the words before the colon that are label words go with it)."""
+    for m in _NEXT_LABEL.finditer(text):
+        if m.start() == 0:
             continue
-        if min(right, other[2]) - max(left, other[0]) > 0:
-            return [j]
-    return []
+        rest = text[m.end() :].split()
+        head = rest[: next(i for i, w in enumerate(rest) if w.endswith(":")) + 1]
+        if all(w.strip(":.#").casefold() in _LABEL_WORDS for w in head[:-1]):
+            return text[: m.start()]
+    return text
 
 
-def extract(lines: Sequence[Line], name: str, kind: str) -> Found | None:
+@dataclass(frozen=True, slots=True)
+class _Value:
+    value: str
+    raw: str
+    bbox: Box | None
+    bonus: float
+
+
+def _read(
+    grid: Grid, cell: Cell, offset: int, read: Reader, bonus: float, text_kind: bool
+) -> list[_Value]:
+    line = grid.lines[cell.line]
+    start = max(offset, cell.start)
+    piece = line.text[start : cell.end]
+    if text_kind:
+        piece = _cut_text(piece)
+    out = []
+    for value, a, b in read(piece):
+        raw = piece[a:b].strip()
+        out.append(_Value(value, raw, line.bbox(start + a, start + b), bonus))
+    return out
+
+
+def _pick_column(grid: Grid, values: list[_Value]) -> _Value:
+    """Of amounts in a row under column headers, the one under "Current" / "This period",
+    else the first not under "YTD"; else the first."""
+    headers = [grid.header(v.bbox) if v.bbox else None for v in values]
+    for v, h in zip(values, headers, strict=True):
+        if h and _CURRENT.search(h):
+            return v
+    for v, h in zip(values, headers, strict=True):
+        if not (h and YEAR_TO_DATE.search(h)):
+            return v
+    return values[0]
+
+
+def extract(
+    lines: Sequence[Line], name: str, kind: str, day_first: bool | None = None
+) -> Found | None:
     """The value of kind ``kind`` labeled by the words of ``name``, or None.
 
-    Looks after the label on its line, then on the same row to the right, then on the line
-    under it; the first label with a readable value wins, one naming the field in full (its
-    optional words too) before a shorter one."""
-    label = label_for(name)
+    Looks after the label in its cell, then in the cells on its row to the right (in its line
+    or another OCR line), then in the cell under it (a table's header over its values); the
+    first label with a readable value wins, one naming the field in full (its optional words
+    too) before a shorter one, the field's own words before a synonym, and a label without
+    "YTD" / "year to date" before one with. A text value ends at its cell's end or the next
+    label, and is never a cell that is itself a label; a word after the label naming what it
+    labels ("Employee Name", "Employee ID") belongs to it, and a name field skips a label
+    naming a number."""
+    labels = labels_for(name)
     read = READERS.get(kind)
-    if label is None or read is None:
+    if kind == "date":
+        read = functools.partial(_dates, day_first=day_first)
+    if not labels or read is None:
         return None
+    text_kind = kind in ("text", "names")
+    grid = Grid(lines)
     best: tuple[float, Found] | None = None
     for i, line in enumerate(lines):
-        hit = find_label(line.text, label)
-        if hit is None:
-            continue
-        end, extra = hit
-        places: list[tuple[Line, int, float]] = [(line, end, 0.2)]
-        places += [(lines[j], 0, 0.1) for j in _right_of(lines, i)]
-        places += [(lines[j], 0, 0.0) for j in _below(lines, i, line.bbox(0, end))]
-        for owner, offset, bonus in places:
-            values = read(owner.text[offset:])
-            if kind in ("text", "names") and values and offset == 0 and owner is not line:
-                values = values[:1]
-            if len(values) <= label.position:
+        for n, label in enumerate(labels):
+            hit = find_label_span(line.text, label)
+            if hit is None:
                 continue
-            value, start, stop = values[label.position]
-            raw = owner.text[offset + start : offset + stop].strip()
-            conf = round(min(0.9, 0.45 + bonus + 0.1 * extra), 3)
-            score = conf - 0.001 * i
+            start, end, extra = hit
+            naming = _NAMING.match(line.text[end:])
+            if naming:
+                word = naming["word"].casefold()
+                if (text_kind and word != "name") or (kind == "identifier" and word == "name"):
+                    continue  # "Employee ID" labels the employee's number, not the name
+                end += naming.end()
+            label_box = line.bbox(start, end)
+            own = grid.cell_at(i, start)
+            if label_box is None or own is None:
+                continue
+            penalty = 0.05 * (n > 0) + 0.5 * bool(YEAR_TO_DATE.search(grid.text(own)))
+            values = _values_after(grid, i, own, end, label_box, read, text_kind)
+            if len(values) > label.position:
+                value = values[label.position]
+                if kind == "money" and label.position == 0 and len(values) > 1:
+                    value = _pick_column(grid, values)
+            else:
+                below = grid.below(label_box)
+                values = _read(grid, below, 0, read, 0.0, text_kind) if below else []
+                if below and text_kind and is_label(grid.text(below)):
+                    values = []
+                if len(values) <= label.position:
+                    continue
+                value = values[label.position]
+            conf = round(min(0.9, 0.45 + value.bonus + 0.1 * extra), 3)
+            score = conf - 0.001 * i - penalty
             if best is None or score > best[0]:
-                best = (score, Found(value, raw, owner.bbox(offset + start, offset + stop), conf))
+                best = (score, Found(value.value, value.raw, value.bbox, conf))
             break
     return best[1] if best else None
+
+
+def _values_after(
+    grid: Grid, i: int, own: Cell, end: int, label_box: Box, read: Reader, text_kind: bool
+) -> list[_Value]:
+    """The values after a label on its row: the rest of its cell, then the cells to its right
+    (a text value: the first cell only, and none when that cell is a label)."""
+    values = _read(grid, own, end, read, 0.2, text_kind)
+    if text_kind and values:
+        return values[:1]
+    for cell in grid.right_of(label_box):
+        if cell == own or (cell.line == i and cell.start < own.end):
+            continue
+        if text_kind:
+            if is_label(grid.text(cell)):
+                return []
+            return _read(grid, cell, 0, read, 0.2 if cell.line == i else 0.1, text_kind)[:1]
+        values += _read(grid, cell, 0, read, 0.2 if cell.line == i else 0.1, text_kind)
+    return values
