@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.extract import SCHEMAS
+from classification.extraction import contracts, parsers
 from classification.extraction.fields import extract_fields
 
 # Tokens documents are made of: labels, amounts, dates, codes, punctuation, odd characters.
@@ -55,3 +56,41 @@ def test_extraction_never_raises_and_returns_strings(
     for value in found.values():
         assert isinstance(value.value, str) and isinstance(value.raw, str)
         assert 0.0 <= value.confidence <= 1.0
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(pages=st.lists(pages, min_size=1, max_size=3))
+def test_the_contract_rules_never_raise(pages: list[list[dict[str, Any]]]) -> None:
+    words = [contracts.PageWords(n, page, 1240, 1754) for n, page in enumerate(pages, 1)]
+    found = contracts.extract_contract_fields(words, SCHEMAS["contract"])
+    for number, value in found.values():
+        assert 1 <= number <= len(pages) and isinstance(value.value, str)
+
+
+# Text made of the tokens above, joined by spaces or not, or any text at all.
+texts = st.one_of(
+    st.lists(st.sampled_from(TOKENS), max_size=8).map(" ".join),
+    st.lists(st.sampled_from(TOKENS), max_size=8).map("".join),
+    st.text(max_size=40),
+)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(text=texts)
+def test_the_parsers_never_raise(text: str) -> None:
+    for found in parsers.find_dates(text) + parsers.find_dates(text, day_first=False):
+        assert found.raw == text[found.span[0] : found.span[1]]
+    for money in parsers.find_amounts(text):
+        assert money.raw == text[money.span[0] : money.span[1]]
+    parsers.parse_date(text)
+    parsers.parse_money(text)
+    parsers.parse_percentage(text)
+    parsers.parse_identifier(text)
+    iban = parsers.parse_iban(text)
+    assert iban is None or parsers.iban_valid(iban)
+    parsers.normalise_currency(text)

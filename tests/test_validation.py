@@ -284,6 +284,11 @@ def test_check_value_leaves_required_ness_to_validate() -> None:
     assert validation.check_value(spec, "12.50", TODAY) == (None, Decimal("12.50"))
     problem, parsed = validation.check_value(spec, "abc", TODAY)
     assert parsed is None and problem is not None and problem.code == validation.UNREADABLE
+    # Forty digits are no amount (they overflowed the cents before), nor a crash.
+    problem, parsed = validation.check_value(spec, "9" * 40, TODAY)
+    assert parsed is None and problem is not None and problem.code == validation.UNREADABLE
+    eighteen = "123456789012345678.05"
+    assert validation.check_value(spec, eighteen, TODAY) == (None, Decimal(eighteen))
 
 
 # --- Routing ----------------------------------------------------------------------------------

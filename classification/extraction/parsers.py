@@ -377,6 +377,9 @@ _PERCENT = re.compile(
     + rf"{_S}?(?:%|(?i:percent|per{_S}cent|pct)\b)"
 )
 _CENT = Decimal("0.01")
+# More whole digits than any amount has (a trillion in any currency is 13): a run of digits that
+# long is an account or reference number, and past 26 it no longer fits a Decimal with cents.
+MAX_AMOUNT_DIGITS = 18
 
 
 def _number_value(m: re.Match[str]) -> Decimal:
@@ -395,6 +398,8 @@ def _money(m: re.Match[str], text: str, hint: str | None, strict: bool) -> Parse
         if before is not None:  # "USD (1,234.56)"
             token, start = before["cur"], before.start()
     if strict and token is None and len(m["frac"] or "") != 2:
+        return None
+    if len(re.sub(r"\D", "", m["int"])) > MAX_AMOUNT_DIGITS:
         return None
     amount = _number_value(m).quantize(_CENT, rounding=ROUND_HALF_UP)
     if negative and amount:
