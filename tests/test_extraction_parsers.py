@@ -535,6 +535,28 @@ def test_a_currency_code_ending_a_word_is_no_currency(text: str, amount: str) ->
     assert spaced is not None and spaced.currency == "MYR"
 
 
+@pytest.mark.parametrize(
+    ("text", "currency", "raw"),
+    [
+        ("TOTALRM 9.00", "MYR", "RM 9.00"),
+        ("JUMLAHRM 9.00", "MYR", "RM 9.00"),
+        ("CASHRM 52.00", "MYR", "RM 52.00"),
+        ("TotalUSD 5.00", "USD", "USD 5.00"),
+        ("SummeEUR 5,00", "EUR", "EUR 5,00"),
+    ],
+)
+def test_a_code_glued_to_an_amounts_label_counts(text: str, currency: str, raw: str) -> None:
+    """OCR that drops the space between a label and its code keeps the one after it."""
+    parsed = parse_money(text)
+    assert parsed is not None and (parsed.currency, parsed.raw) == (currency, raw)
+    assert [(f.currency, f.raw) for f in find_amounts(text)] == [(currency, raw)]
+
+
+def test_a_two_digit_year_is_no_count_of_things() -> None:
+    assert find_dates("Qty Jan 5, 12 pcs") == []
+    assert [d.iso for d in find_dates("Date: Jan 15, 24.")] == ["2024-01-15"]
+
+
 def test_find_amounts_wants_a_currency_or_cents_in_running_text() -> None:
     text = (
         "2 X 3.50 7.00\nQty 5 Postcode 43300\nSUBTOTAL RM53.60\n"

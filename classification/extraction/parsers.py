@@ -129,7 +129,8 @@ _MDY_DATE = re.compile(
     rf"(?<!\w)(?=[A-Za-z]){_MON}{_S}*+(?:(?P<ms>[-/.]){_S}*+)?(?P<d>\d{{1,2}}){_ORD}(?!\d)"
     rf"(?:(?:(?P=ms)(?<=[-/]){_S}*+|{_S}*+(?:[,.]{_S}*+)?)"
     rf"(?P<y>(?:19|20)\d\d{_GLUED_TIME}|(?:\d{{4}}|[{_APOSTROPHE}]\d{{2}})(?!\d))"
-    rf"|(?:(?P=ms)(?<=[-/])|{_S}*+,){_S}*+(?P<yy>\d\d)(?!\d)(?![.,:/]\d))?",
+    # A two-digit year is no count of things after it ("Jan 5, 12 pcs").
+    rf"|(?:(?P=ms)(?<=[-/])|{_S}*+,){_S}*+(?P<yy>\d\d)(?!\d)(?![.,:/]\d)(?!{_S}*[^\W\d_]))?",
     re.IGNORECASE,
 )
 _YMD_DATE = re.compile(
@@ -343,10 +344,20 @@ _CURRENCY = "|".join(
 )
 
 
+# Words a code is glued to by OCR that drops the space: "TOTALRM 9.00", "SummeEUR 5,00".
+_GLUED_TO = ("total", "jumlah", "amount", "amt", "summe", "betrag", "due", "paid", "cash",
+             "change", "balance", "price", "net", "tax", "gst", "vat")  # fmt: skip
+_AFTER_KEYWORD = "|".join(f"(?<=(?i:{word}))" for word in _GLUED_TO)
+
+
 # A code glued to the letters before it counts only when glued to what follows as well
-# ("TOTALRM9.00"): in "PASTRY 4.50" or "UNIFORM 45.00" the word merely ends in TRY or RM.
+# ("TOTALRM9.00") or to an amount's label ("TOTALRM 9.00"): in "PASTRY 4.50" or "UNIFORM 45.00"
+# the word merely ends in TRY or RM.
 def _glued_currency(then: str) -> str:
-    return rf"(?:(?<![^\W\d_])|(?![^\W\d_])|(?=(?:{_CURRENCY}){then}))"
+    return (
+        rf"(?:(?<![^\W\d_])|(?![^\W\d_])|(?=(?:{_CURRENCY}){then})"
+        rf"|(?:{_AFTER_KEYWORD})(?=(?:{_CURRENCY}){_S}?[-\u2212]?\d))"
+    )
 
 
 _GLUED_BEFORE_NUMBER = _glued_currency(r"[-\u2212]?\d")
