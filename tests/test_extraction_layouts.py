@@ -286,3 +286,137 @@ def test_a_term_for_a_term_of_years_commencing_on_the_effective_date() -> None:
     page = contracts.PageWords(1, table(rows, True), 1240, 1754)
     found = contracts.extract_contract_fields([page], [("term", "text")])
     assert found["term"][1].value == "3 years"
+
+
+@both
+@pytest.mark.parametrize(
+    "other",
+    ["Sort code: 08-92-99", "Time 10.45.12", "Part 12-31-24 Widget"],
+    ids=["sort-code", "time", "part-number"],
+)
+def test_only_dates_tell_the_pages_day_and_month_order(per_cell: bool, other: str) -> None:
+    rows = [
+        (60, [(80, "Hartley Joinery Ltd")]),
+        (100, [(80, "Invoice Date: 05/03/2024")]),
+        (130, [(80, "Due Date: 04/04/2024")]),
+        (400, [(80, "Total"), (800, "1,250.00")]),
+        (600, [(80, other)]),
+    ]
+    values = read(rows, INVOICE, per_cell)
+    assert (values["date"], values["due_date"]) == ("2024-03-05", "2024-04-04")
+
+
+@both
+def test_a_text_value_holding_a_label_word_is_still_a_value(per_cell: bool) -> None:
+    rows = [
+        (40, [(80, "ACME HR Form")]),
+        (70, [(80, "Job Title:"), (300, "Senior Account Manager")]),
+        (100, [(80, "Department:"), (300, "Tax")]),
+        (130, [(80, "Customer:"), (300, "Net Solutions Ltd")]),
+        (160, [(80, "Project:"), (300, "Payment Gateway")]),
+    ]
+    fields = [("job_title", "text"), ("department", "text")]
+    fields += [("customer", "text"), ("project", "text")]
+    assert read(rows, fields, per_cell) == {
+        "job_title": "Senior Account Manager",
+        "department": "Tax",
+        "customer": "Net Solutions Ltd",
+        "project": "Payment Gateway",
+    }
+    # A cell of label words alone, or one ending in a colon, is still no value.
+    assert labeled.is_label("Invoice No.") and labeled.is_label("Remarks:")
+    assert not labeled.is_label("Senior Account Manager")
+
+
+@both
+@pytest.mark.parametrize(
+    ("named", "total", "currency"),
+    [
+        ((70, [(80, "All prices in SGD")]), "TOTAL", "SGD"),
+        ((70, [(80, "Amount (AUD)")]), "TOTAL", "AUD"),
+        ((70, [(80, "Thank you")]), "TOTAL CAD", "CAD"),
+    ],
+    ids=["SGD", "AUD", "CAD"],
+)
+def test_dollar_amounts_are_in_the_dollar_the_page_names(
+    per_cell: bool, named: tuple[int, list[tuple[int, str]]], total: str, currency: str
+) -> None:
+    rows = [
+        (40, [(80, "Kopi Corner Pte Ltd")]),
+        named,
+        (120, [(80, "Kopi O"), (500, "$1.80")]),
+        (150, [(80, "Kaya Toast"), (500, "$2.50")]),
+        (180, [(80, "Teh"), (500, "$1.70")]),
+        (230, [(80, total), (500, "$6.00")]),
+    ]
+    values = read(rows, INVOICE, per_cell)
+    assert (values["total"], values["currency"]) == ("6.00", currency)
+
+
+@both
+@pytest.mark.parametrize(
+    ("rows", "currency"),
+    [
+        ([(120, [(80, "Consulting"), (800, "1,000.00")])], "EUR"),
+        ([(80, [(80, "ALL AMOUNTS IN GBP")])], "GBP"),
+        ([(80, [(80, "DESCRIPTION"), (500, "QTY"), (800, "AMOUNT USD")])], "USD"),
+        ([(120, [(80, "ROTI"), (800, "1.00")])], "MYR"),
+    ],
+    ids=["EUR", "GBP", "USD", "MYR"],
+)
+def test_a_code_in_a_capitalised_header_is_the_currency(
+    per_cell: bool, rows: Rows, currency: str
+) -> None:
+    total = {
+        "EUR": "AMOUNT DUE (EUR)",
+        "GBP": "Total",
+        "USD": "Total",
+        "MYR": "TOTAL PAYABLE RM",
+    }[currency]
+    page = [(40, [(80, "Acme")]), *rows, (200, [(80, total), (800, "1,200.00")])]
+    assert read(page, INVOICE, per_cell)["currency"] == currency
+
+
+@both
+def test_the_value_under_a_labels_whole_cell(per_cell: bool) -> None:
+    fields = [("period_start", "date"), ("period_end", "date"), ("account_holder", "text")]
+    rows = [
+        (40, [(80, "First National Bank")]),
+        (70, [(80, "Statement Period")]),
+        (95, [(80, "01/03/2024"), (300, "31/03/2024")]),
+        (140, [(80, "Primary Account Holder")]),
+        (165, [(80, "Jane Doe")]),
+    ]
+    assert read(rows, fields, per_cell) == {
+        "period_start": "2024-03-01",
+        "period_end": "2024-03-31",
+        "account_holder": "Jane Doe",
+    }
+    rows = [
+        (40, [(80, "First National Bank")]),
+        (70, [(80, "Period start"), (400, "Period end")]),
+        (95, [(80, "01/03/2024"), (400, "31/03/2024")]),
+    ]
+    values = read(rows, fields, per_cell)
+    assert (values["period_start"], values["period_end"]) == ("2024-03-01", "2024-03-31")
+
+
+@both
+def test_an_invoice_number_under_its_label_beside_another_value(per_cell: bool) -> None:
+    rows = [
+        (40, [(80, "Acme")]),
+        (100, [(80, "Invoice No."), (400, "Terms")]),
+        (125, [(80, "INV-0042"), (400, "Net 30")]),
+    ]
+    assert read(rows, INVOICE, per_cell)["invoice_number"] == "INV-0042"
+
+
+def test_a_synonym_matches_only_its_own_words() -> None:
+    rows = [
+        (40, [(80, "Online Banking")]),
+        (70, [(80, "Available balance"), (500, "1,250.00")]),
+        (100, [(80, "Pending balance"), (500, "-75.00")]),
+    ]
+    assert "closing_balance" not in read(rows, BANK, True)
+    rows.append((130, [(80, "Ending balance"), (500, "1,175.00")]))
+    assert read(rows, BANK, True)["closing_balance"] == "1175.00"

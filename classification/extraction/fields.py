@@ -14,6 +14,8 @@ and adds evidence (a label found, one candidate only, amounts that add up), clip
 
 from __future__ import annotations
 
+import contextvars
+import datetime
 import functools
 import itertools
 import re
@@ -29,6 +31,7 @@ from classification.extraction import labeled
 from classification.extraction.lines import Box, Line, group_lines, make_line, union_box
 from classification.extraction.merge import merge_readings
 from classification.extraction.parsers import (
+    ParsedDate,
     ParsedMoney,
     find_amounts,
     find_dates,
@@ -50,6 +53,45 @@ class Extracted:
 def confidence(base: float, *bonuses: float) -> float:
     """A heuristic confidence: ``base`` plus ``bonuses``, kept within [0.05, 0.99]."""
     return round(min(0.99, max(0.05, base + sum(bonuses))), 3)
+
+
+# What the rules of one page share, worked out once for each list of lines it is worked out
+# from (``extract_fields`` sets it up): the lines' cells (``_grid``), their dates and the
+# labels around them (``_dated``). Keyed by the list's id, kept with the list itself so that
+# the id is not reused while the entry lives.
+_PAGE: contextvars.ContextVar[dict[tuple[Any, ...], tuple[Any, Any]] | None] = (
+    contextvars.ContextVar("_PAGE", default=None)
+)
+
+
+def _shared(lines: Sequence[Line], key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    """``make()``, once for ``lines`` and ``key`` while one page is read."""
+    cache = _PAGE.get()
+    if cache is None:
+        return make()
+    entry = cache.get((id(lines), *key))
+    if entry is None or entry[0] is not lines:
+        entry = cache[(id(lines), *key)] = (lines, make())
+    return entry[1]
+
+
+def _dates_in(text: str, first: bool | None) -> list[ParsedDate]:
+    """``find_dates(text)``, once for a text while one page is read (the date, due date and
+    range rules all read each line's dates)."""
+    cache = _PAGE.get()
+    if cache is None:
+        return find_dates(text, day_first=first)
+    key = ("dates", text, first)
+    if key not in cache:
+        cache[key] = (None, find_dates(text, day_first=first))
+    found: list[ParsedDate] = cache[key][1]
+    return found
+
+
+def _grid(lines: Sequence[Line]) -> labeled.Grid:
+    """``lines``' cells, shared by the rules reading the same lines of a page."""
+    grid: labeled.Grid = _shared(lines, ("grid",), lambda: labeled.Grid(lines))
+    return grid
 
 
 def _same_row(lines: list[Line], i: int) -> list[int]:
@@ -74,18 +116,32 @@ _DUE_LABEL = re.compile(
 )
 
 
-_NUMERIC_DMY = re.compile(r"(?<![\d/.-])(\d{1,2})[/.-](\d{1,2})[/.-](?:\d{4}|\d\d)(?![\d/.-])")
+_NUMERIC_DMY = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2((?:19|20)\d\d|\d\d)(?![\d/.-])")
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def day_first(lines: Sequence[Line]) -> bool | None:
     """Whether the page writes numeric dates day first, from its dates that read only one way
     ("15/03/2024" day first, "04/14/2024" month first); None when they don't tell (or disagree
-    evenly): ``find_dates`` then reads day first."""
+    evenly): ``find_dates`` then reads day first. Only what reads as a date votes: both numbers
+    31 or under, a year of 19xx or 20xx (two digits only after "/"), and a date one way only,
+    not a sort code ("08-92-99"), a time ("10.45.12") or a part number ("12-31-24")."""
     votes = 0
     for line in lines:
         for m in _NUMERIC_DMY.finditer(line.text):
-            first, second = int(m[1]), int(m[2])
-            votes += (first > 12 >= second) - (second > 12 >= first)
+            first, second, year = int(m[1]), int(m[3]), m[4]
+            if first > 31 or second > 31 or (len(year) == 2 and m[2] != "/"):
+                continue
+            full = int(year) if len(year) == 4 else 2000 + int(year)
+            as_dmy, as_mdy = _valid(full, second, first), _valid(full, first, second)
+            votes += as_dmy - as_mdy if as_dmy != as_mdy else 0
     return None if not votes else votes > 0
 
 
@@ -115,21 +171,35 @@ def _extract_date(
 ) -> Extracted | None:
     """The document's date (or its due date): a date after, left of or under a date label,
     found by position (a table's header row names each column's date)."""
-    grid = labeled.Grid(lines)
     scored: list[tuple[float, int, Extracted]] = []
-    for i, line in enumerate(lines):
-        for d in find_dates(line.text, day_first=first):
-            before, above = _context(grid, i, d.span)
-            label = bool(_DATE_LABEL.search(before)) or bool(_DATE_LABEL.search(above))
-            near_due = bool(_DUE_LABEL.search(before)) or bool(_DUE_LABEL.search(above))
-            if due and not near_due:
-                continue
-            score = 1.0 + (2.0 if _DATE_LABEL.search(before) else 1.5 if label else 0.0)
-            score += 3.0 if due else (-2.5 if near_due else 0.0)
-            score -= 0.3 * d.ambiguous + 0.5 * line.box[1] / max(height, 1)
-            conf = confidence(0.35, 0.3 * label, 0.1 * (not d.ambiguous), 0.2 * near_due * due)
-            scored.append((score, -i, Extracted(d.iso, d.raw, line.bbox(*d.span), conf)))
+    for i, d, before, above in _dated(lines, first):
+        line = lines[i]
+        label = bool(_DATE_LABEL.search(before)) or bool(_DATE_LABEL.search(above))
+        near_due = bool(_DUE_LABEL.search(before)) or bool(_DUE_LABEL.search(above))
+        if due and not near_due:
+            continue
+        score = 1.0 + (2.0 if _DATE_LABEL.search(before) else 1.5 if label else 0.0)
+        score += 3.0 if due else (-2.5 if near_due else 0.0)
+        score -= 0.3 * d.ambiguous + 0.5 * line.box[1] / max(height, 1)
+        conf = confidence(0.35, 0.3 * label, 0.1 * (not d.ambiguous), 0.2 * near_due * due)
+        scored.append((score, -i, Extracted(d.iso, d.raw, line.bbox(*d.span), conf)))
     return _best(scored)
+
+
+def _dated(lines: list[Line], first: bool | None) -> list[tuple[int, ParsedDate, str, str]]:
+    """Each date on ``lines`` with its line and the labels around it (``_context``): the date
+    and due date rules read the same."""
+
+    def make() -> list[tuple[int, ParsedDate, str, str]]:
+        grid = _grid(lines)
+        return [
+            (i, d, *_context(grid, i, d.span))
+            for i, line in enumerate(lines)
+            for d in _dates_in(line.text, first)
+        ]
+
+    found: list[tuple[int, ParsedDate, str, str]] = _shared(lines, ("dated", first), make)
+    return found
 
 
 # Two dates joined as a range: "1 March 2024 - 31 March 2024", "01/03/2024 to 31/03/2024".
@@ -139,7 +209,7 @@ _RANGE_JOIN = re.compile(r"(?i)^\s*(?:-|\u2013|\u2014|to|through|thru|until|till
 def _extract_range(lines: list[Line], position: int, first: bool | None) -> Extracted | None:
     """The first (``position`` 0) or second date of the first date range on the page."""
     for line in lines:
-        found = find_dates(line.text, day_first=first)
+        found = _dates_in(line.text, first)
         for a, b in itertools.pairwise(found):
             if _RANGE_JOIN.match(line.text[a.span[1] : b.span[0]]):
                 d = (a, b)[position]
@@ -239,7 +309,25 @@ def _keyword_amounts(
 # Symbols several currencies share: an amount written with one says less about the page's
 # currency than a code or a symbol of one currency ("$8.20" on a receipt headed "(RM)").
 _SHARED_SYMBOLS = frozenset({"$", "\u00a5", "Rs", "Rs.", "\u20a8", "kr", "kr."})
+# The currencies writing each shared symbol (``parsers`` reads one alone as the first): an amount
+# in "$" on a page naming SGD is in SGD.
+# fmt: off
+_SYMBOL_CODES: dict[str, frozenset[str]] = {
+    "$": frozenset({
+        "USD", "SGD", "AUD", "CAD", "NZD", "HKD", "MXN", "ARS", "CLP", "COP", "TWD", "BRL",
+    }),
+    "\u00a5": frozenset({"JPY", "CNY"}),
+    "Rs": frozenset({"INR", "PKR", "LKR"}),
+    "Rs.": frozenset({"INR", "PKR", "LKR"}),
+    "\u20a8": frozenset({"INR", "PKR", "LKR"}),
+}
+# fmt: on
 _NOT_CURRENCY = re.compile(r"[\d.,'\s()\-\u2212\u00a0\u202f\u2009\u2019]")
+# Currency codes that are also English words: in a capitalised sentence ("TRY OUR NEW SHAKES!",
+# "ALL DAY", "CUP OF TEA") they are words, not currencies.
+_WORD_CODES = frozenset({"TRY", "ALL", "CUP", "CAD", "COP", "TOP", "PEN", "MOP", "GEL", "SOS"})
+# A line naming an amount: a code in it is a currency ("TOTAL PAYABLE RM", "AMOUNT USD").
+_MONEY_WORDS = re.compile(r"(?i)total|amount|price|payable|balance|\bdue\b|\bsum\b|betrag|summe")
 
 
 def _shouted(words: Sequence[Mapping[str, Any]], k: int) -> bool:
@@ -257,23 +345,43 @@ def _page_currency(lines: list[Line]) -> tuple[str, Box | None, str] | None:
     """The page's currency: what its amounts are written in ("$2,000.00", "2.000,00\u20ac",
     "RM 12.20"), a shared symbol counting half, and the currency codes and symbols standing
     apart ("Amount (RM)", "All amounts in GBP"), but not a capitalised word of a sentence
-    ("TRY OUR NEW SHAKES!"); with one of its boxes."""
+    ("TRY OUR NEW SHAKES!": a code that is an English word, in a capitalised sentence, neither
+    in brackets nor on an amount's line); with one of its boxes. An amount in a shared symbol
+    counts toward the code the page names that writes it ("$" on a page naming SGD)."""
     seen: Counter[str] = Counter()
     where: dict[str, tuple[Box | None, str]] = {}
+    shared: list[tuple[str, str, Box | None, str]] = []  # (symbol, default code, box, raw)
     for line in lines:
+        money_line = bool(_MONEY_WORDS.search(line.text))
         for k, w in enumerate(line.words):
-            token = str(w["text"]).strip(".,:;()")
+            text = str(w["text"])
+            token = text.strip(".,:;()")
             code = normalise_currency(token) if token.isupper() or not token.isalpha() else None
             if code and (len(token) <= 3 or token.isupper()):
-                if token.isalpha() and _shouted(line.words, k):
+                bracketed = "(" in text and ")" in text
+                if (
+                    token in _WORD_CODES
+                    and not bracketed
+                    and not money_line
+                    and _shouted(line.words, k)
+                ):
                     continue
                 seen[code] += 2
                 where.setdefault(code, (union_box([w]), token))
         for m in find_amounts(line.text):
             symbol = _NOT_CURRENCY.sub("", m.raw)
             if m.currency and symbol:
-                seen[m.currency] += 1 if symbol in _SHARED_SYMBOLS else 2
-                where.setdefault(m.currency, (line.bbox(*m.span), m.raw))
+                if symbol in _SHARED_SYMBOLS:
+                    shared.append((symbol, m.currency, line.bbox(*m.span), m.raw))
+                else:
+                    seen[m.currency] += 2
+                    where.setdefault(m.currency, (line.bbox(*m.span), m.raw))
+    named = dict(seen)  # the codes the page names, before its amounts in shared symbols count
+    for symbol, default, box, raw in shared:
+        codes = [c for c in named if c in _SYMBOL_CODES.get(symbol, ())]
+        code = max(codes, key=lambda c: named[c]) if codes else default
+        seen[code] += 1
+        where.setdefault(code, (box, raw))
     if not seen:
         return None
     code = seen.most_common(1)[0][0]
@@ -336,7 +444,7 @@ def _columns(grid: labeled.Grid, i: int, hint: str | None) -> list[tuple[_Amount
     lines = grid.lines
     box = lines[i].box
     found: list[tuple[_Amount, str]] = []
-    cells = {c for c in grid.cells if c.line == i} | set(grid.row(box))
+    cells = set(grid.by_line.get(i, ())) | set(grid.row(box))
     for cell in sorted(cells, key=lambda c: c.box[0]):
         owner = lines[cell.line]
         amounts = find_amounts(grid.text(cell), currency_hint=hint)
@@ -355,7 +463,7 @@ def _columns(grid: labeled.Grid, i: int, hint: str | None) -> list[tuple[_Amount
 def _extract_total(
     lines: list[Line], height: int, hint: str | None
 ) -> tuple[Extracted, _Amount] | None:
-    grid = labeled.Grid(lines)
+    grid = _grid(lines)
     candidates: list[tuple[tuple[float, Decimal, int], _Amount, int]] = []
     for i, line in enumerate(lines):
         found = _total_rank(line.text)
@@ -431,7 +539,7 @@ def _extract_tax(lines: list[Line], hint: str | None, total: _Amount | None) -> 
     ]
     if total is not None:
         # The totals row of a table with a tax column ("Total | 1,000.00 | 200.00 | 1,200.00").
-        columns = _columns(labeled.Grid(lines), total.line, hint)
+        columns = _columns(_grid(lines), total.line, hint)
         found += [
             a
             for a, head in columns
@@ -470,25 +578,34 @@ _ID_LABEL = re.compile(
 _ID_KINDS = {"invoice": 3.0, "inv": 3.0, "receipt": 2.5, "bill": 2.5, "document": 2.0, "doc": 2.0}
 
 
+def _reads_as_identifier(text: str) -> bool:
+    token = parse_identifier(text)
+    return token is not None and not find_dates(token)
+
+
 def _value_cell(grid: labeled.Grid, i: int, label: Box | None) -> tuple[str, Line, int] | None:
     """Where a label's value stands when not after it on its line: the next cell on its row
-    unless that is another label, else the cell under it (a table's header over its values),
-    else the next line. (text, its line, where the text starts in the line)."""
+    unless that is another label, then the cell under it (a table's header over its values),
+    then the next line; the first of these that reads as an identifier ("Invoice No." |
+    "Terms" over "INV-0042" | "Net 30": the cell under it). (text, its line, where the text
+    starts in the line)."""
     lines = grid.lines
+    places: list[tuple[str, Line, int]] = []
     if label is not None:
         right = grid.right_of(label)
-        keep = right and not labeled.is_label(grid.text(right[0]))
-        cell = right[0] if keep else grid.below(label)
-        if cell is not None:
-            return grid.text(cell), lines[cell.line], cell.start
+        if right and not labeled.is_label(grid.text(right[0])):
+            places.append((grid.text(right[0]), lines[right[0].line], right[0].start))
+        below = grid.below(label)
+        if below is not None:
+            places.append((grid.text(below), lines[below.line], below.start))
     if i + 1 < len(lines):
-        return lines[i + 1].text, lines[i + 1], 0
-    return None
+        places.append((lines[i + 1].text, lines[i + 1], 0))
+    return next((p for p in places if _reads_as_identifier(p[0])), None)
 
 
 def _extract_identifier(lines: list[Line], name: str) -> Extracted | None:
     wanted = name.split("_")[0].casefold()
-    grid = labeled.Grid(lines)
+    grid = _grid(lines)
     scored: list[tuple[float, int, Extracted]] = []
     for i, line in enumerate(lines):
         for m in _ID_LABEL.finditer(line.text):
@@ -1231,6 +1348,19 @@ def extract_fields(
     ``width`` is kept for layouts that look left and right; the rules use ``height``.
     """
     del width
+    token = _PAGE.set({})  # what several rules read, worked out once for the page
+    try:
+        return _extract_fields(words, height, fields, number_words)
+    finally:
+        _PAGE.reset(token)
+
+
+def _extract_fields(
+    words: Sequence[Mapping[str, Any]],
+    height: int,
+    fields: Iterable[tuple[str, str]],
+    number_words: Sequence[Mapping[str, Any]] | None,
+) -> dict[str, Extracted]:
     lines = group_lines(words)
     numbers = _rows(number_words) if number_words else lines
     if not lines and not numbers:
@@ -1248,7 +1378,7 @@ def extract_fields(
         return _name_lines(words, number_words, lines) if number_words else lines
 
     def by_label(name: str, kind: str) -> Extracted | None:
-        found = labeled.extract(lines, name, kind, day_first=first)
+        found = labeled.extract(lines, name, kind, day_first=first, grid=_grid(lines))
         return Extracted(found.value, found.raw, found.bbox, found.confidence) if found else None
 
     rules: dict[str, Callable[[str, str], Extracted | None]] = {

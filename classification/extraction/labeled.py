@@ -16,6 +16,7 @@ synonyms (``SYNONYMS``: "Beginning balance" for the opening balance), which lose
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import re
@@ -54,6 +55,7 @@ class Label:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     position: int  # which of the values after the label: 0 the first, 1 the second
+    exact: bool = False  # its words match only as they are (a synonym), not one letter off
 
 
 def label_for(name: str) -> Label | None:
@@ -72,6 +74,7 @@ def label_for(name: str) -> Label | None:
 # Other words documents print for a field's label words, by the field's required words: a
 # statement's "Beginning balance" is its opening balance, a pay stub's "Take home pay" its net.
 SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
+    # A synonym's words match exactly: one letter off, "Pending balance" would be "Ending".
     ("opening", "balance"): (
         ("beginning", "balance"),
         ("starting", "balance"),
@@ -100,7 +103,8 @@ def labels_for(name: str) -> list[Label]:
     if label is None:
         return []
     return [label] + [
-        Label(words, label.optional, label.position) for words in SYNONYMS.get(label.required, ())
+        Label(words, label.optional, label.position, exact=True)
+        for words in SYNONYMS.get(label.required, ())
     ]
 
 
@@ -125,11 +129,20 @@ def find_label(text: str, label: Label) -> tuple[int, int] | None:
     return None if found is None else found[1:]
 
 
+@functools.lru_cache(maxsize=4096)
+def _tokenise(
+    text: str,
+) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
+    """A text's words (casefolded, with their spans), and each two neighbours run together: a
+    word the OCR split in two ("Sub Total") also reads as the one word ("subtotal"). Each line
+    is looked at for every label of every field: its words are found once."""
+    tokens = [(m.group().casefold(), m.start(), m.end()) for m in _WORD.finditer(text)]
+    return tokens, [(a[0] + b[0], a[1], b[2]) for a, b in itertools.pairwise(tokens)]
+
+
 def find_label_span(text: str, label: Label) -> tuple[int, int, int] | None:
     """As ``find_label``, with where the label starts: (start, end, optional words)."""
-    tokens = [(m.group().casefold(), m.start(), m.end()) for m in _WORD.finditer(text)]
-    # A word the OCR split in two ("Sub Total") also reads as the one word ("subtotal").
-    joined = [(a[0] + b[0], a[1], b[2]) for a, b in itertools.pairwise(tokens)]
+    tokens, joined = _tokenise(text)
     if any(j[0] in label.required for j in joined):
         tokens = sorted(tokens + [j for j in joined if j[0] in label.required], key=lambda t: t[1])
     glued = "".join(label.required)
@@ -139,7 +152,10 @@ def find_label_span(text: str, label: Label) -> tuple[int, int, int] | None:
         else:
             j, last, matched_end = 0, -1, -1
             for k in range(i, min(len(tokens), i + len(label.required) + 2)):
-                if _close(tokens[k][0], label.required[j]):
+                word = tokens[k][0]
+                if word == label.required[j] or (
+                    not label.exact and _close(word, label.required[j])
+                ):
                     j, last, matched_end = j + 1, k, tokens[k][2]
                     if j == len(label.required):
                         break
@@ -263,45 +279,63 @@ class Grid:
     def __init__(self, lines: Sequence[Line]) -> None:
         self.lines = lines
         self.cells: list[Cell] = []
+        # Each line's cells, and every cell by its top: what is above, below or beside a box is
+        # looked up among the cells whose tops are in reach, not among all of the page's.
+        self.by_line: dict[int, list[Cell]] = {}
         for i, line in enumerate(lines):
             for a, b in cell_spans(line):
                 box = line.bbox(a, b)
                 if box is not None:
-                    self.cells.append(Cell(i, a, b, box))
+                    cell = Cell(i, a, b, box)
+                    self.cells.append(cell)
+                    self.by_line.setdefault(i, []).append(cell)
+        self._by_top = sorted(range(len(self.cells)), key=lambda k: self.cells[k].box[1])
+        self._tops = [self.cells[k].box[1] for k in self._by_top]
+        self._tallest = max((c.box[3] - c.box[1] for c in self.cells), default=0)
+
+    def _topped(self, low: float, high: float) -> list[Cell]:
+        """The cells whose tops are within [low, high], in the page's reading order."""
+        a = bisect.bisect_left(self._tops, low)
+        b = bisect.bisect_right(self._tops, high)
+        return [self.cells[k] for k in sorted(self._by_top[a:b])]
 
     def text(self, cell: Cell) -> str:
         return self.lines[cell.line].text[cell.start : cell.end]
 
     def cell_at(self, line: int, pos: int) -> Cell | None:
         """The cell of line ``line`` holding character ``pos`` (or the next one after it)."""
-        for cell in self.cells:
-            if cell.line == line and pos < cell.end:
+        for cell in self.by_line.get(line, ()):
+            if pos < cell.end:
                 return cell
         return None
 
     def above(self, box: Box) -> Cell | None:
         """The nearest cell over ``box`` that overlaps it horizontally."""
         h = max(1, box[3] - box[1])
+        reach = self._topped(box[1] - ROWS_APART * h - self._tallest, box[1] + 0.3 * h)
         found = [
             c
-            for c in self.cells
-            if c.box[3] <= box[1] + 0.3 * h
+            for c in reach
+            if c.box[0] < box[2]
+            and c.box[2] > box[0]
+            and c.box[3] <= box[1] + 0.3 * h
             and c.box[1] < box[1] - 0.5 * h
             and box[1] - c.box[3] <= ROWS_APART * h
-            and _overlap(c.box, box) > 0
         ]
         return max(found, key=lambda c: (c.box[3], _overlap(c.box, box)), default=None)
 
     def below(self, box: Box) -> Cell | None:
         """The nearest cell under ``box`` that overlaps it horizontally."""
         h = max(1, box[3] - box[1])
+        reach = self._topped(box[3] - 0.3 * h, box[3] + ROWS_APART * h)
         found = [
             c
-            for c in self.cells
-            if c.box[1] >= box[3] - 0.3 * h
+            for c in reach
+            if c.box[0] < box[2]
+            and c.box[2] > box[0]
+            and c.box[1] >= box[3] - 0.3 * h
             and c.box[1] > box[1] + 0.5 * h
             and c.box[1] - box[3] <= ROWS_APART * h
-            and _overlap(c.box, box) > 0
         ]
         return min(found, key=lambda c: (c.box[1], -_overlap(c.box, box)), default=None)
 
@@ -311,7 +345,7 @@ class Grid:
         centre = (top + bottom) / 2
         return [
             c
-            for c in self.cells
+            for c in self._topped(top - self._tallest, bottom)
             if top <= (c.box[1] + c.box[3]) / 2 <= bottom or c.box[1] <= centre <= c.box[3]
         ]
 
@@ -339,8 +373,8 @@ class Grid:
         return None
 
 
-# Words forms label their fields with: a cell made of one of these and no digit, or ending in a
-# colon, is a label and no text value.
+# Words forms label their fields with: a cell made only of these and no digit, or ending in a
+# colon, is a label and no text value ("Job Title:" | "Senior Account Manager" is a value).
 # fmt: off
 _LABEL_WORDS = frozenset({
     "date", "no", "nr", "number", "num", "id", "name", "period", "pay", "payment", "amount",
@@ -356,7 +390,8 @@ def is_label(text: str) -> bool:
     text = text.strip()
     if not text or any(c.isdigit() for c in text):
         return False
-    return text.endswith(":") or any(w.casefold() in _LABEL_WORDS for w in _WORD.findall(text))
+    words = _WORD.findall(text)
+    return text.endswith(":") or (bool(words) and all(w.casefold() in _LABEL_WORDS for w in words))
 
 
 # A word after a label saying what it labels: the name, or the number of the thing.
@@ -418,7 +453,11 @@ def _pick_column(grid: Grid, values: list[_Value]) -> _Value:
 
 
 def extract(
-    lines: Sequence[Line], name: str, kind: str, day_first: bool | None = None
+    lines: Sequence[Line],
+    name: str,
+    kind: str,
+    day_first: bool | None = None,
+    grid: Grid | None = None,
 ) -> Found | None:
     """The value of kind ``kind`` labeled by the words of ``name``, or None.
 
@@ -429,7 +468,9 @@ def extract(
     "YTD" / "year to date" before one with. A text value ends at its cell's end or the next
     label, and is never a cell that is itself a label; a word after the label naming what it
     labels ("Employee Name", "Employee ID") belongs to it, and a name field skips a label
-    naming a number."""
+    naming a number. Under a label, the cell under the label's whole cell holds its value, and a
+    second value (``_end``) is read on in the cells right of that one ("Period" over two dates).
+    ``grid``: ``lines``' cells, when the caller has them already."""
     labels = labels_for(name)
     read = READERS.get(kind)
     if kind == "date":
@@ -437,7 +478,7 @@ def extract(
     if not labels or read is None:
         return None
     text_kind = kind in ("text", "names")
-    grid = Grid(lines)
+    grid = grid if grid is not None and grid.lines is lines else Grid(lines)
     best: tuple[float, Found] | None = None
     for i, line in enumerate(lines):
         for n, label in enumerate(labels):
@@ -462,10 +503,7 @@ def extract(
                 if kind == "money" and label.position == 0 and len(values) > 1:
                     value = _pick_column(grid, values)
             else:
-                below = grid.below(label_box)
-                values = _read(grid, below, 0, read, 0.0, text_kind) if below else []
-                if below and text_kind and is_label(grid.text(below)):
-                    values = []
+                values = _values_below(grid, own, read, text_kind, label.position)
                 if len(values) <= label.position:
                     continue
                 value = values[label.position]
@@ -477,6 +515,25 @@ def extract(
     return best[1] if best else None
 
 
+def _values_below(
+    grid: Grid, own: Cell, read: Reader, text_kind: bool, position: int
+) -> list[_Value]:
+    """The values under a label's cell (its whole cell: "Statement Period" over a date under
+    "Statement"), and for a second value, on in the cells right of that one on its row."""
+    below = grid.below(own.box)
+    if below is None or (text_kind and is_label(grid.text(below))):
+        return []
+    values = _read(grid, below, 0, read, 0.0, text_kind)
+    if position > 0 and len(values) <= position and not text_kind:
+        for cell in grid.right_of(below.box):
+            if cell.line == below.line and cell.start < below.end:
+                continue
+            values += _read(grid, cell, 0, read, 0.0, text_kind)
+            if len(values) > position:
+                break
+    return values
+
+
 def _values_after(
     grid: Grid, i: int, own: Cell, end: int, label_box: Box, read: Reader, text_kind: bool
 ) -> list[_Value]:
@@ -485,11 +542,15 @@ def _values_after(
     values = _read(grid, own, end, read, 0.2, text_kind)
     if text_kind and values:
         return values[:1]
+    # After a colon the next cell is the value unless it ends in a colon too ("Department:" |
+    # "Tax"); without one, a cell of label words is another label.
+    colon = grid.lines[i].text[end : own.end].strip().startswith(":")
     for cell in grid.right_of(label_box):
         if cell == own or (cell.line == i and cell.start < own.end):
             continue
         if text_kind:
-            if is_label(grid.text(cell)):
+            text = grid.text(cell).strip()
+            if text.endswith(":") if colon else is_label(text):
                 return []
             return _read(grid, cell, 0, read, 0.2 if cell.line == i else 0.1, text_kind)[:1]
         values += _read(grid, cell, 0, read, 0.2 if cell.line == i else 0.1, text_kind)
