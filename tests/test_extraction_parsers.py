@@ -543,6 +543,10 @@ def test_a_currency_code_ending_a_word_is_no_currency(text: str, amount: str) ->
         ("CASHRM 52.00", "MYR", "RM 52.00"),
         ("TotalUSD 5.00", "USD", "USD 5.00"),
         ("SummeEUR 5,00", "EUR", "EUR 5,00"),
+        ("DISCRM 1.00", "MYR", "RM 1.00"),
+        ("ROUNDINGRM 0.01", "MYR", "RM 0.01"),
+        ("TTLRM 5.00", "MYR", "RM 5.00"),
+        ("Relief GST CRM 0.00", "MYR", "RM 0.00"),  # "(RM" with its bracket misread
     ],
 )
 def test_a_code_glued_to_an_amounts_label_counts(text: str, currency: str, raw: str) -> None:
@@ -550,6 +554,16 @@ def test_a_code_glued_to_an_amounts_label_counts(text: str, currency: str, raw: 
     parsed = parse_money(text)
     assert parsed is not None and (parsed.currency, parsed.raw) == (currency, raw)
     assert [(f.currency, f.raw) for f in find_amounts(text)] == [(currency, raw)]
+
+
+def test_a_code_after_a_misread_at_sign_counts() -> None:
+    found = find_amounts("Stat-Buy 2eRM 13 -2.98")  # "2 @ RM13"
+    assert [(str(f.amount), f.currency) for f in found] == [("13.00", "MYR"), ("-2.98", None)]
+
+
+def test_a_range_needs_a_whole_date_before_its_hyphen() -> None:
+    assert find_dates("3.1.4-2.1.2018") == []  # a version number, then a date glued to it
+    assert [d.iso for d in find_dates("01.05.14-31.05.14")] == ["2014-05-01", "2014-05-31"]
 
 
 def test_a_two_digit_year_is_no_count_of_things() -> None:

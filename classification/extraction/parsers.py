@@ -11,6 +11,7 @@ millisecond.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -94,8 +95,14 @@ _LAST_PART = rf"(?:19|20)\d\d{_GLUED_TIME}|\d\d{_GLUED_TIME}"
 # is two dates: the first may be followed by "-" and a full date of its form, and the second
 # may follow the last part of a date of its form and a hyphen.
 _AFTER_RANGE = "|".join(
-    rf"(?:(?<={re.escape(s)}\d-)|(?<={re.escape(s)}\d\d-)|(?<={re.escape(s)}\d{{4}}-))"
-    rf"(?=\d{{1,4}}{re.escape(s)}\d{{1,2}}{re.escape(s)})"
+    # The first date whole before the hyphen (day, month, a year of two or four digits), not
+    # a version number ("3.1.4-2.1.2018"): one fixed-width look-behind for each width.
+    "(?:"
+    + "|".join(
+        rf"(?<=(?<!\d)\d{{{a}}}{re.escape(s)}\d{{{b}}}{re.escape(s)}\d{{{y}}}-)"
+        for a, b, y in itertools.product((1, 2), (1, 2), (2, 4))
+    )
+    + rf")(?=\d{{1,4}}{re.escape(s)}\d{{1,2}}{re.escape(s)})"
     for s in "/."
 )
 _NUMERIC_DATE = re.compile(
@@ -345,9 +352,13 @@ _CURRENCY = "|".join(
 
 
 # Words a code is glued to by OCR that drops the space: "TOTALRM 9.00", "SummeEUR 5,00".
-_GLUED_TO = ("total", "jumlah", "amount", "amt", "summe", "betrag", "due", "paid", "cash",
-             "change", "balance", "price", "net", "tax", "gst", "vat")  # fmt: skip
-_AFTER_KEYWORD = "|".join(f"(?<=(?i:{word}))" for word in _GLUED_TO)
+_GLUED_TO = ("total", "ttl", "jumlah", "amount", "amt", "summe", "betrag", "due", "paid", "cash",
+             "change", "balance", "price", "net", "tax", "gst", "vat", "disc", "discount",
+             "round", "rounding")  # fmt: skip
+# Or a lone letter before it, a bracket or an "@" OCR misread ("Relief GST CRM 0.00", "2eRM 13").
+_AFTER_KEYWORD = "|".join(
+    [f"(?<=(?i:{word}))" for word in _GLUED_TO] + [r"(?<=(?<![^\W\d_])[^\W\d_])"]
+)
 
 
 # A code glued to the letters before it counts only when glued to what follows as well
@@ -470,6 +481,8 @@ def parse_percentage(text: str) -> Decimal | None:
         bare, n = found
         if bare.raw != text.strip() or bare.currency is not None:
             return None
+        # Bare, as a person types a rate into a percentage field: "4,875" is 4.875 too (the
+        # rules read only numbers with a percent sign or word).
         value = _percent_value(n)
         negative = n["m1"] or n["m2"] or n["m3"] or n["m4"] or bare.raw.startswith("(")
         return -value if negative else value
