@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from classification.extraction import contracts, labeled
+from classification.extraction import contracts, fields, labeled
 from classification.extraction.fields import extract_fields
 from tests.test_extraction_fields import CHAR_W
 
@@ -420,3 +420,62 @@ def test_a_synonym_matches_only_its_own_words() -> None:
     assert "closing_balance" not in read(rows, BANK, True)
     rows.append((130, [(80, "Ending balance"), (500, "1,175.00")]))
     assert read(rows, BANK, True)["closing_balance"] == "1175.00"
+
+
+@both
+def test_a_dutch_invoice_reads_its_own_words(per_cell: bool) -> None:
+    rows = [
+        (100, [(1000, "Coolblue B.V.")]),
+        (120, [(80, "FACTUUR.")]),
+        (140, [(1000, "Weena 664")]),
+        (380, [(80, "Factuurnummer: 993548900")]),
+        (440, [(80, "Factuurdatum: 19 april 2014")]),
+        (600, [(80, "Artikel"), (700, "Aantal"), (1000, "Prijs incl. BTW")]),
+        (640, [(80, "Mario Kart 7 3DS"), (700, "1"), (1000, "€ 44,99")]),
+        (1380, [(150, "Exclusief BTW € 593,36")]),
+        (1410, [(190, "BTW 21% € 124,61")]),
+        (1440, [(900, "Totaal € 717,97")]),
+    ]
+    values = read(rows, INVOICE, per_cell)
+    assert values["vendor"] == "Coolblue B.V."
+    assert values["invoice_number"] == "993548900"
+    assert values["date"] == "2014-04-19"
+    assert (values["total"], values["currency"], values["tax"]) == ("717.97", "EUR", "124.61")
+
+
+@both
+def test_a_french_invoice_reads_its_own_words(per_cell: bool) -> None:
+    rows = [
+        (60, [(80, "Atelier Dupont SARL")]),
+        (300, [(80, "Facture n° : F-2023-118")]),
+        (330, [(80, "Date : 5 juillet 2023")]),
+        (900, [(800, "Total HT"), (1050, "100,00 €")]),
+        (930, [(800, "TVA 20 %"), (1050, "20,00 €")]),
+        (960, [(800, "Net à payer"), (1050, "120,00 €")]),
+    ]
+    values = read(rows, INVOICE, per_cell)
+    assert values["invoice_number"] == "F-2023-118"
+    assert values["date"] == "2023-07-05"
+    assert (values["total"], values["currency"], values["tax"]) == ("120.00", "EUR", "20.00")
+
+
+def test_a_return_address_line_gives_the_senders_name() -> None:
+    rows = [
+        (330, [(150, "QualityHosting AG - Uferweg 40-42 - D-63571 Gelnhausen")]),
+        (480, [(150, "iViveLabs Ltd.")]),
+        (720, [(130, "Rechnungsnr. 30064443")]),
+    ]
+    assert read(rows, INVOICE, False)["vendor"] == "QualityHosting AG"
+    # A name with a dash in it and a number is not cut: two parts are no return address.
+    assert fields._sender_name("Kedai Buku - Cawangan 2") == "Kedai Buku - Cawangan 2"
+    assert fields._sender_name("A - B - C") == "A - B - C"  # no number: no address
+
+
+def test_a_payment_receipt_heading_is_no_vendor() -> None:
+    rows = [
+        (100, [(280, "PAYMENT RECEIPT")]),
+        (190, [(100, "Guest Name: Sanjay"), (700, "Date: 31/12/2017")]),
+        (290, [(100, "Sunrise Resort Chennai")]),
+        (640, [(120, "Grand Total Rs 1939")]),
+    ]
+    assert read(rows, INVOICE, False).get("vendor") != "PAYMENT RECEIPT"

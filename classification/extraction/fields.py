@@ -248,21 +248,28 @@ _TOTAL_RANKS: tuple[tuple[int, re.Pattern[str]], ...] = (
         re.compile(
             r"(?i)grand\s*total|amount\s*due|balance\s*due|total\s*due|total\s*payable|"
             r"amount\s*payable|round\w*\s*total|total\s*(?:after\s*)?round\w*|nett?\s*total|"
-            r"total\s*amount|amount\s*to\s*(?:be\s*)?paid|gesamtbetrag|rechnungsbetrag|montant\s+total"
+            r"total\s*amount|amount\s*to\s*(?:be\s*)?paid|gesamtbetrag|rechnungsbetrag|montant\s+total|"
+            # Dutch, German, French, Spanish, Italian: the sum to pay
+            r"te\s+betalen|endbetrag|net\s+[àa]\s+payer|total\s+ttc|importe\s+total|"
+            r"total\s+a\s+pagar|totale\s+(?:da\s+pagare|fattura)"
         ),
     ),
     (
         3,
         re.compile(
-            r"(?i)total\s*\(?\s*incl|total\s*\(?\s*rm|jumlah|total\s+\(?[a-z]{3}\)?\s*$|summe"
+            r"(?i)total\s*\(?\s*incl|total\s*\(?\s*rm|jumlah|total\s+\(?[a-z]{3}\)?\s*$|summe|"
+            r"\btotaal\b|\btotale\b"
         ),
     ),
     (2, re.compile(r"(?i)\btotal|\bamount\b")),
 )
-_SUBTOTAL = re.compile(r"(?i)sub\s*-?\s*total|total\s+excl\w*|net\s+amount|zwischensumme")
+_SUBTOTAL = re.compile(
+    r"(?i)sub\s*-?\s*tota[la]l?|total\s+excl\w*|net\s+amount|zwischensumme|sous-total|"
+    r"total\s+ht\b|exclusief\s+btw|nettobetrag"
+)
 # A running sum carried from one page to the next: no total and no subtotal of the page.
 _FORWARD = re.compile(r"(?i)(?:carried|brought|carry)\s*(?:forward|fwd|over)|\b[cb]/[fd]\b")
-_TAX = re.compile(r"(?i)\b(?:tax|gst|vat|sst|mwst|ust|tva|iva)\b|steuer")
+_TAX = re.compile(r"(?i)\b(?:tax|gst|vat|sst|mwst|ust|tva|iva|btw)\b|steuer")
 _EXCHANGE = re.compile(r"(?i)\b(?:cash|change|tender\w*|paid|visa|master\w*|card)\b")
 
 
@@ -572,6 +579,10 @@ _ID_LABEL = re.compile(
     r"(?i)\b(?P<kind>invoice|inv|receipt|bill|document|doc|order|reference|ref)\b\.?\s*"
     r"(?:no\b\.?|number\b|num\b|nr\b\.?|#|id\b)\s*[:#.]?"
     r"|rechnungs-?(?:nr|nummer)\b\.?\s*:?"
+    # Dutch, French, Spanish, Italian: "Factuurnummer", "N° de facture", "Número de factura"
+    r"|factuur-?(?:nr|nummer)\b\.?\s*:?"
+    r"|(?:num[ée]ro|n[°º]|no\.?)\s*(?:de\s+)?(?:facture|factura|fattura)\b\s*:?"
+    r"|(?:facture|factura|fattura)\s*(?:n[°º.]|num\.?|no\.)\s*:?"
     r"|(?<!\w)(?P<no>no|nr)\s*[.:#]\s*:?"
     r"|(?<!\w)(?P<bare>invoice|facture|rechnung)\b\s*:?(?=\s*\S*\d)"
 )
@@ -642,7 +653,8 @@ def _extract_account(lines: list[Line]) -> Extracted | None:
 
 _HEADINGS = re.compile(
     r"(?i)^\W*(?:simplified\s+)?(?:tax\s+)?(?:invoice|cash|receipt|bill|cash\s+bill|official\s+receipt|"
-    r"cash\s+sales?|sales\s+receipt|quotation|delivery\s+order|statement|rechnung|facture|copy|"
+    r"cash\s+sales?|sales\s+receipt|payment\s+receipt|quotation|delivery\s+order|statement|"
+    r"rechnung|facture|factuur|factura|fattura|credit\s+note|pro\s*-?\s*forma(?:\s+invoice)?|copy|"
     r"original|welcome|thank\s+you)\W*$"
 )
 _COMPANY = re.compile(
@@ -878,9 +890,23 @@ def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
     ):
         chosen.append(nxt)  # a long name wraps onto a second line
         text = f"{text} {nxt.text}"
-    text = _fix_company_suffix(_tidy(_OWNED_BY.sub("", text))).rstrip(",;:")
+    text = _fix_company_suffix(_tidy(_OWNED_BY.sub("", _sender_name(text)))).rstrip(",;:")
     conf = confidence(0.35, 0.25 * bool(_COMPANY.search(text)), 0.1 * (i < 3))
     return Extracted(text, line.text, union_box(w for ln in chosen for w in ln.words), conf)
+
+
+# A letter's return-address line, its parts set apart by a dash, a dot or a bar ("QualityHosting
+# AG - Uferweg 40-42 - D-63571 Gelnhausen", "Muster GmbH · Hauptstr. 1 · 12345 Berlin").
+_SENDER_PARTS = re.compile(r"\s+[-\u2013\u00b7\u2022|]\s+")
+
+
+def _sender_name(text: str) -> str:
+    """The name of a return-address line (three parts or more, a number after the first):
+    its first part; any other line as it is."""
+    parts = _SENDER_PARTS.split(text)
+    if len(parts) >= 3 and _ALPHA.search(parts[0]) and any(re.search(r"\d", p) for p in parts[1:]):
+        return parts[0]
+    return text
 
 
 # "SDN BHD" misread: a letter of "SDN" ("SON", "SIN", "San", "5DN", "SDM") or of "BHD" ("EHD",
