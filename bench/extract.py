@@ -11,7 +11,9 @@ list as a set of normalised strings). A contract (a schema ``extraction.contract
 read instead from the pages the product reads (its first and last pages,
 ``contracts.pages_to_read``), words from the PDF's text layer as the pipeline takes them (no OCR,
 so no cache; a page without usable text is OCR'd), by ``classification.extraction.contracts``.
-A field counts for a document when its truth is present; a field the extractor leaves out
+Any other PDF has its later pages read too, up to the product's ``fields.PAGES_READ``, the
+same way: a field the first page lacks is taken from the next page that has it, as the product
+does. A field counts for a document when its truth is present; a field the extractor leaves out
 counts as wrong.
 
 One JSON line goes to stdout: per type and field ``n``, ``correct`` and ``accuracy``;
@@ -54,6 +56,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -74,7 +77,7 @@ from classification.extraction import (  # noqa: E402
     parsers,
     validation,
 )
-from classification.extraction.fields import Extracted, extract_fields  # noqa: E402
+from classification.extraction.fields import PAGES_READ, Extracted, extract_fields  # noqa: E402
 
 log = logging.getLogger("bench.extract")
 
@@ -190,10 +193,18 @@ def _stored_size(width: int, height: int) -> tuple[int, int]:
 def contract_pages(item: dataset.Item) -> list[contracts.PageWords]:
     """The pages of a PDF the contract rules read, with words as the pipeline stores them:
     the text layer when it is usable, else Tesseract; boxes in stored-image pixels."""
+    return pdf_pages(item, contracts.pages_to_read)
+
+
+def pdf_pages(
+    item: dataset.Item, choose: Callable[[int], Iterable[int]]
+) -> list[contracts.PageWords]:
+    """The pages ``choose(page count)`` of a PDF, read as the pipeline stores them (the text
+    layer when it is usable, else Tesseract), boxes in stored-image pixels."""
     data = item.path.read_bytes()
     layers = list(pdf.iter_text_layers(data, dataset.OCR_DPI, dataset.OCR_MAX_SIDE, 10_000))
     pages = []
-    for number in contracts.pages_to_read(len(layers)):
+    for number in choose(len(layers)):
         layer = layers[number - 1]
         words: list[Any] = layer.words
         source_width, size = layer.width, (layer.width, layer.height)
@@ -272,7 +283,22 @@ def _extract(
     numbers = number_words(item, page) if use_ppocr else None
     started = time.perf_counter()
     extracted = extract_fields(page.words, page.width, page.height, schema, number_words=numbers)
-    return extracted, (time.perf_counter() - started) * 1000, 1
+    ms, read = (time.perf_counter() - started) * 1000, 1
+    missing = [(name, kind) for name, kind in schema if name not in extracted]
+    if missing and item.path.suffix.lower() == ".pdf":
+        # The product reads the next pages for what the first lacks (``fieldstore.extract``).
+        # A later page without a usable text layer is read by Tesseract alone here, where the
+        # product would read its numbers with PP-OCR too.
+        later = pdf_pages(item, lambda count: range(2, min(count, PAGES_READ) + 1))
+        for other in later:
+            missing = [(name, kind) for name, kind in missing if name not in extracted]
+            if not missing:
+                break
+            started = time.perf_counter()
+            more = extract_fields(other.words, other.width, other.height, missing)
+            ms, read = ms + (time.perf_counter() - started) * 1000, read + 1
+            extracted.update(more)
+    return extracted, ms, read
 
 
 def _readings(of_type: dict[tuple[str, str], list[str]], name: str, key: str) -> list[str]:

@@ -30,13 +30,13 @@ from PIL import Image
 
 from classification import fieldmemory, ppocr, storage
 from classification.extraction import consensus, contracts, memory, validation
-from classification.extraction.fields import Extracted, extract_fields
+from classification.extraction.fields import PAGES_READ, Extracted, extract_fields
 from classification.models import Document, DocumentType, FieldDefinition, FieldValue, Page
 
 log = logging.getLogger(__name__)
 
 # Pages read per document: the fields of the seeded types sit on the first pages.
-MAX_PAGES = 3
+MAX_PAGES = PAGES_READ
 
 
 def first_pages(document: Document) -> list[Page]:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench.extract import SCHEMAS, matches, matches_ignoring_punctuation, normalise
+from bench import dataset
+from bench.extract import SCHEMAS, _extract, matches, matches_ignoring_punctuation, normalise
+from classification import ocr
 from classification.extraction.fields import extract_fields, group_lines
+from tests import documents
 
 CHAR_W = 12
 
@@ -665,3 +669,25 @@ def test_a_letter_o_among_the_digits_of_an_address_is_a_zero() -> None:
     assert _address(["ACME SDN BHD", "LOT 3, JALAN PELABUR 23/1,", "403oo SHAH ALAM."]) == (
         "LOT 3, JALAN PELABUR 23/1, 40300 SHAH ALAM."
     )
+
+
+@pytest.mark.skipif(not ocr.available(), reason="Tesseract is not installed")
+def test_the_bench_reads_a_pdfs_later_pages_for_what_the_first_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the product does (``fieldstore.extract``): the total on page 2 is found."""
+    monkeypatch.setenv("DOCSITE_BENCH_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "invoice" / "two-pages.pdf"
+    path.parent.mkdir()
+    path.write_bytes(
+        documents.pdf(
+            [
+                ["ACME TRADING LTD", "Invoice No: 4711", "Date: 02/01/2024"],
+                ["Subtotal 100.00", "Total 120.00 EUR"],
+            ]
+        )
+    )
+    (item,) = dataset.list_items(tmp_path)
+    found, _, pages_read = _extract(item, SCHEMAS["invoice"])
+    assert found["invoice_number"].value == "4711" and found["total"].value == "120.00"
+    assert pages_read == 2

@@ -116,6 +116,10 @@ _DUE_LABEL = re.compile(
 )
 
 
+# The pages of a document the page rules read (``fieldstore``; the bench reads as many): the
+# fields of invoices, statements and pay stubs sit on the first pages.
+PAGES_READ = 3
+
 _NUMERIC_DMY = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2((?:19|20)\d\d|\d\d)(?![\d/.-])")
 
 
