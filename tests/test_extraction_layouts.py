@@ -479,3 +479,16 @@ def test_a_payment_receipt_heading_is_no_vendor() -> None:
         (640, [(120, "Grand Total Rs 1939")]),
     ]
     assert read(rows, INVOICE, False).get("vendor") != "PAYMENT RECEIPT"
+
+
+@both
+def test_the_invoice_date_after_its_number_beats_a_payment_deadline(per_cell: bool) -> None:
+    rows = [
+        (200, [(100, "Free Service Abonné")]),
+        (760, [(100, "Facture n°562044387 du 02 Juillet 2015")]),
+        (800, [(100, "Date limite de paiement le 05 Juillet 2015 29.99 € TTC")]),
+        (1160, [(100, "Somme à payer 29.99 € TTC")]),
+    ]
+    values = read(rows, INVOICE, per_cell)
+    assert (values["date"], values["due_date"]) == ("2015-07-02", "2015-07-05")
+    assert values["invoice_number"] == "562044387"

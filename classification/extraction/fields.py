@@ -109,10 +109,14 @@ def _same_row(lines: list[Line], i: int) -> list[int]:
 # Dates
 
 _DATE_LABEL = re.compile(
-    r"(?i)\b(?:date[d]?|tarikh|datum|fecha|invoice\s+date|bill\s+date|issued?)\b|rechnungsdatum"
+    r"(?i)\b(?:date[d]?|tarikh|datum|fecha|data|invoice\s+date|bill\s+date|issued?)\b|"
+    r"rechnungsdatum|factuurdatum|"
+    # "Facture n°562044387 du 02 Juillet 2015", "Rechnung 4711 vom 3. Mai 2024"
+    r"\b(?:invoice|facture|rechnung|factuur|factura|fattura)\b.{0,40}\b(?:dated|du|vom|van|del)\s*$"
 )
 _DUE_LABEL = re.compile(
-    r"(?i)\b(?:due|valid\s+until|pay\s+by|payable\s+by|f[äa]llig\w*)|expir\w*"  # "CardExpiry"
+    r"(?i)\b(?:due|valid\s+until|pay\s+by|payable\s+by|f[äa]llig\w*|zahlbar\s+bis|"
+    r"date\s+limite|[ée]ch[ée]ance|vervaldatum|vencimiento|scadenza)|expir\w*"  # "CardExpiry"
 )
 
 
