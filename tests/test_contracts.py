@@ -511,3 +511,24 @@ def test_the_workbench_pre_fills_a_contracts_fields_from_its_last_page() -> None
     assert (rows["jurisdiction"].value, rows["jurisdiction"].page) == ("Oregon", 6)
     assert rows["jurisdiction"].source == "extracted" and rows["jurisdiction"].bbox
     assert (rows["effective_date"].value, rows["effective_date"].page) == ("2020-06-01", 1)
+
+
+def test_the_company_an_agreement_defines_is_named_without_the_words_before_it() -> None:
+    associate = _parties(
+        [
+            "CONFIDENTIALITY AND NON-COMPETITION AGREEMENT",
+            "As an associate of Ann Taylor, Inc. (the “Company”), you will have access to",
+            "trade secrets and other confidential information of the Company.",
+        ],
+        ["/s/ Christine Beauchamp", "Christine Beauchamp"],
+    )
+    assert "Ann Taylor Inc." in associate
+    director = _parties(
+        [
+            "CONFIDENTIALITY AGREEMENT",
+            "As a condition of my becoming a member of the Board of Directors of Interactive",
+            "Data Corporation, a Delaware corporation (the “Company”), I agree as follows:",
+        ],
+        ["/s/ Andrew Prozes", "Andrew Prozes"],
+    )
+    assert "Interactive Data Corporation" in director

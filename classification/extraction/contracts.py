@@ -854,17 +854,26 @@ def _defined_company(doc: _Document, limit: int) -> list[tuple[str, int, int]]:
         window_start = max(0, m.start() - 200)
         for suffix in reversed(list(_CORPORATE.finditer(text, window_start, m.start()))):
             tokens = list(re.finditer(r"\S+", text[window_start : suffix.start()]))
-            start = suffix.start()
+            walked = []
             for t in reversed(tokens):
                 word = t.group().rstrip(",")
                 if not (_is_name_token(word) or word.casefold() in _CONNECTORS):
                     break
-                start = window_start + t.start()
-            if re.search(r"(?i)\ban?\s+$", text[max(0, start - 4) : start]):
+                walked.append(t)
+            if not walked:
+                continue
+            starts = [window_start + t.start() for t in reversed(walked)]
+            if re.search(r"(?i)\ban?\s+$", text[max(0, starts[0] - 4) : starts[0]]):
                 continue  # "a Delaware corporation" describes the company named before it
-            name = _parse_name(text, start, suffix.end() + 2)
-            if name and _CORPORATE.search(name[0]):
-                return [name]
+            # The longest name that reads as one, beginning with a word of its own, not "of":
+            # "an associate of Ann Taylor, Inc.", "the Board of Directors of Interactive Data
+            # Corporation" (no company is named "Directors of ...").
+            for start, t in zip(starts, reversed(walked), strict=True):
+                if t.group().rstrip(",").casefold() in _CONNECTORS:
+                    continue
+                name = _parse_name(text, start, suffix.end() + 2)
+                if name and _CORPORATE.search(name[0]):
+                    return [name]
     return []
 
 
