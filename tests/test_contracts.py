@@ -532,3 +532,50 @@ def test_the_company_an_agreement_defines_is_named_without_the_words_before_it()
         ["/s/ Andrew Prozes", "Andrew Prozes"],
     )
     assert "Interactive Data Corporation" in director
+
+
+def test_a_person_signing_by_themselves_and_a_name_over_its_caption_are_parties() -> None:
+    preamble = [
+        "CONFIDENTIAL INFORMATION AGREEMENT",
+        "In consideration of my relationship with Control4 Corporation (the “Company”),",
+        "I agree to the following terms.",
+    ]
+    by_themselves = _parties(
+        preamble,
+        [
+            "IN WITNESS WHEREOF, the undersigned has executed this Agreement.",
+            "By: /s/ William B. West",
+            "Name: William B. West",
+            "Witness",
+            "By: /s/ W. Eric Smith",
+            "Name: W. Eric Smith",
+        ],
+    )
+    assert by_themselves == {"Control4 Corporation", "William B. West"}  # not the witness
+    captioned = _parties(
+        preamble,
+        [
+            "IN WITNESS WHEREOF, the parties have executed this Agreement.",
+            "EMPLOYEE:",
+            "Adrian Adams",
+            "(Print Name)",
+        ],
+    )
+    assert captioned == {"Control4 Corporation", "Adrian Adams"}
+
+
+def test_an_officer_signing_by_over_a_title_is_no_party() -> None:
+    parties = _parties(
+        [
+            "AGREEMENT",
+            "As an associate of Ann Taylor, Inc. (the “Company”), you will have access to",
+            "confidential information of the Company.",
+        ],
+        [
+            ("ANN TAYLOR:", "ASSOCIATE:"),
+            ("BY: /s/ Mark G. Morrison", "/s/ Christine Beauchamp"),
+            ("Mark G. Morrison", "Christine Beauchamp"),
+            ("Executive Vice President, Human Resources", "Store Manager"),
+        ],
+    )
+    assert parties == {"Ann Taylor Inc.", "Christine Beauchamp"}

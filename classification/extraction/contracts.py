@@ -740,7 +740,9 @@ _OFFICER = re.compile(
     r"(?i)\btitle\b|\b(?:president|officer|director|secretary|counsel|manager|partner|"
     r"chairman|treasurer|member|ceo|cfo|principal|authori[sz]ed)\b"
 )
-_SIGNED = re.compile(r"^\W*/s/\s*(?P<name>.+)$", re.I)
+_SIGNED = re.compile(r"^\W*(?P<by>by\s*:?\s*)?/s/\s*(?P<name>.+)$", re.I)
+# The caption under a printed name in a signature block: "(Print Name)", "Printed Name".
+_PRINT_NAME = re.compile(r"(?i)^\W*print(?:ed)?\s+name\W*$")
 
 
 def _signature_companies(doc: _Document, pieces: list[_Piece]) -> list[tuple[str, int, int]]:
@@ -821,6 +823,11 @@ def _signature_people(doc: _Document, pieces: list[_Piece]) -> list[tuple[str, i
         above = _heading_lines(pieces, i)
         if above and re.search(r"(?i)\b(?:by|witness\w*)\s*:?\s*$", above[0].line.text):
             continue
+        if signed["by"] and (
+            any(_CORPORATE.search(p.line.text) and len(p.line.text) < 60 for p in above[:3])
+            or any(_OFFICER.search(p.line.text) for p in _column(pieces, i, below=True))
+        ):
+            continue  # "By: /s/" under a company's name or over a title: an officer
         below = _column(pieces, i, below=True)
         if any(re.match(r"(?i)\W*(?:title|its)\b", p.line.text) for p in below[:2]) or any(
             _CORPORATE.search(p.line.text) and len(p.line.text) < 60
@@ -838,6 +845,14 @@ def _signature_people(doc: _Document, pieces: list[_Piece]) -> list[tuple[str, i
                 name = full
                 break
         found.append(name)
+    # A name printed above its caption ("Adrian Adams" over "(Print Name)").
+    for i, piece in enumerate(pieces):
+        if not _PRINT_NAME.match(piece.line.text):
+            continue
+        for p in _column(pieces, i, below=False, count=1):
+            name = _parse_name(doc.flat, p.start, p.start + len(p.line.text))
+            if name and not _CORPORATE.search(name[0]) and len(name[0].split()) >= 2:
+                found.append(name)
     return found
 
 
