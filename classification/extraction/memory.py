@@ -29,7 +29,15 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from classification.extraction.fields import Extracted, confidence
-from classification.extraction.lines import Box, Line, group_lines, join_words, union_box
+from classification.extraction.labeled import CELL_GAP
+from classification.extraction.lines import (
+    Box,
+    Line,
+    group_lines,
+    join_words,
+    make_line,
+    union_box,
+)
 from classification.extraction.parsers import (
     find_amounts,
     find_dates,
@@ -308,11 +316,19 @@ def _is_label_word(w: Word) -> bool:
 
 
 def _label_left(page: _Page, value: Box, picked: list[Word]) -> list[Word]:
-    """The label words just left of the value on its row, nearest last."""
+    """The label words just left of the value on its row, nearest last: one phrase, so they
+    stop where the words stand further apart than ``CELL_GAP`` line heights or another OCR line
+    begins (what is beyond is another cell: a customer's name left of "Our ref")."""
     row = [w for w in page.row(value, left_of=value[0] + 2) if not any(w is p for p in picked)]
+    gap = CELL_GAP * max(value[3] - value[1], 1)
     label: list[Word] = []
     for w in reversed(row):
         text = str(w["text"])
+        if label and (
+            int(label[0]["left"]) - int(w["left"]) - int(w["width"]) > gap
+            or page.line_index(w) != page.line_index(label[0])
+        ):
+            break
         if not _norm(text) or (not label and normalise_currency(text.strip(".,:;()"))):
             continue  # punctuation or a currency between the label and the value (":", "RM")
         if not _is_label_word(w):
@@ -323,21 +339,51 @@ def _label_left(page: _Page, value: Box, picked: list[Word]) -> list[Word]:
     return label
 
 
+def _phrase(words: list[Word], seeds: list[Word], gap: float) -> list[Word]:
+    """The words of ``words`` (one line, left to right) in the phrase around ``seeds``: those
+    joined to them by gaps of at most ``gap``."""
+    ordered = sorted(words, key=lambda w: int(w["left"]))
+    at = [i for i, w in enumerate(ordered) if any(w is s for s in seeds)]
+    if not at:
+        return []
+    a, b = min(at), max(at)
+    while a > 0 and int(ordered[a]["left"]) - _right(ordered[a - 1]) <= gap:
+        a -= 1
+    while b + 1 < len(ordered) and int(ordered[b + 1]["left"]) - _right(ordered[b]) <= gap:
+        b += 1
+    return ordered[a : b + 1]
+
+
+def _right(w: Word) -> int:
+    return int(w["left"]) + int(w["width"])
+
+
 def _label_above(page: _Page, value: Box, first_line: int) -> list[Word]:
-    """Label words on the nearest line above that overlaps the value's columns."""
-    for i in range(first_line - 1, max(first_line - 3, -1), -1):
+    """Label words in the row above the value that stand over it: the phrase of the nearest
+    line of that row with words over the value's columns. With one OCR line per table cell the
+    row above is several lines: the other columns' headers are passed over, not taken as the
+    end of the search."""
+    height = max(value[3] - value[1], 1)
+    row_above: Box | None = None
+    for i in range(first_line - 1, -1, -1):
         line = page.lines[i]
-        if line.box[3] > value[1] + 0.5 * (value[3] - value[1]):
+        if line.box[3] > value[1] + 0.5 * height:
             continue  # the same row, cut into another OCR line
-        near = [
+        if row_above is None:
+            row_above = line.box
+        elif line.box[3] < row_above[1]:
+            break  # a row further up
+        over = [
             w
             for w in line.words
             if _is_label_word(w)
-            and _norm(str(w["text"]))
-            and int(w["left"]) < value[2] + (value[3] - value[1]) * 4
-            and int(w["left"]) + int(w["width"]) > value[0] - (value[3] - value[1]) * 8
+            and int(w["left"]) < value[2] + height
+            and _right(w) > value[0] - height
         ]
-        return near[:MAX_LABEL_WORDS]
+        if not over:
+            continue  # another column's header
+        phrase = _phrase(line.words, over, CELL_GAP * height)
+        return [w for w in phrase if _is_label_word(w)][:MAX_LABEL_WORDS]
     return []
 
 
@@ -439,6 +485,24 @@ def _text_runs(lines: list[Line], target: str) -> list[tuple[float, list[Word]]]
                 found.append((score, [w for line in lines[start : end + 1] for w in line.words]))
             if len(joined) >= 1.3 * len(target):
                 break
+    # A text over lines in one column of a form whose rows are read as one line each: its cells,
+    # each under the one before (whole lines would join the next column's words in).
+    cells = _cells(lines)
+    for start in range(len(cells)):
+        joined, run, at, parts = "", [], start, []
+        for _ in range(6):
+            joined += _norm(cells[at].text)
+            run += cells[at].words
+            parts.append(cells[at])
+            score = text_ratio(target, joined)
+            if score >= LOCATE_MATCH and len(parts) > 1:
+                found.append((score, list(run)))
+            if len(joined) >= 1.3 * len(target):
+                break
+            below = _cell_below(cells, at)
+            if below is None:
+                break
+            at = below
     for line in lines:  # a value within one line ("Vendor: ACME" picked as "ACME")
         for a in range(len(line.words)):
             for b in range(a + 1, len(line.words) + 1):
@@ -447,6 +511,39 @@ def _text_runs(lines: list[Line], target: str) -> list[tuple[float, list[Word]]]
                 if score >= LOCATE_MATCH and b - a < len(line.words):
                     found.append((score, run))
     return found
+
+
+def _cells(lines: list[Line]) -> list[Line]:
+    """The lines cut where their words stand further apart than ``CELL_GAP`` line heights (a
+    form's columns read as one OCR line), top to bottom."""
+    out: list[Line] = []
+    for line in lines:
+        gap = CELL_GAP * max(float(line.height), 1.0)
+        groups: list[list[Word]] = [[]]
+        for w in line.words:
+            if groups[-1] and int(w["left"]) - _right(groups[-1][-1]) > gap:
+                groups.append([])
+            groups[-1].append(w)
+        out += [make_line(g) for g in groups if g]
+    return sorted(out, key=lambda c: (c.box[1], c.box[0]))
+
+
+def _cell_below(cells: list[Line], at: int) -> int | None:
+    """The index of the cell on the next row down that stands under ``cells[at]`` (their
+    columns overlap), or None: a text over lines goes on in its column."""
+    cell = cells[at]
+    next_top: int | None = None
+    for i in range(at + 1, len(cells)):
+        other = cells[i]
+        if other.box[1] < cell.box[3] - 0.5 * cell.height:
+            continue  # the same row
+        if next_top is None:
+            next_top = other.box[1]
+        elif other.box[1] > next_top + 0.5 * other.height:
+            return None  # past the next row
+        if other.box[0] < cell.box[2] and other.box[2] > cell.box[0]:
+            return i
+    return None
 
 
 def _wanted(kind: str, value: str) -> str | None:
@@ -642,10 +739,26 @@ def _place_penalty(anchor: Mapping[str, Any], page: _Page, value: _Value) -> flo
     return min(dy_top, dy_bottom) + 0.5 * dx
 
 
-def _by_label(anchor: Mapping[str, Any], page: _Page, kind: str) -> tuple[float, _Value] | None:
+# How far a value may stand from where the learned offset puts it, in label heights: across,
+# ``COLUMN_SLACK`` and a share of the offset (a label far left of its value), less than a
+# table's next column (a payslip's year-to-date beside the current amount, 15 heights away);
+# down, about one line (the row under a label, not the next field's a few lines lower).
+COLUMN_SLACK = 3.0
+COLUMN_SHARE = 0.2
+ROW_SLACK = 1.5
+
+
+def _by_label(
+    anchor: Mapping[str, Any], page: _Page, kind: str
+) -> tuple[bool, tuple[float, _Value] | None]:
+    """Whether the label is on the page, and the value at its learned offset (None when the
+    place is empty or holds nothing of ``kind``: a blank or unreadable value is not looked for
+    in the next column or the next rows, where another field's value stands)."""
     best: tuple[float, _Value] | None = None
     day_first, bare = anchor.get("day_first"), not anchor.get("cents")
-    for score, run in _label_matches(page, list(anchor["label"])):
+    matches = _label_matches(page, list(anchor["label"]))
+    learned_width = (float(anchor["box"][2]) - float(anchor["box"][0])) * page.width
+    for score, run in matches:
         lbox = union_box(run)
         assert lbox is not None
         unit = max(lbox[3] - lbox[1], 1)
@@ -656,20 +769,26 @@ def _by_label(anchor: Mapping[str, Any], page: _Page, kind: str) -> tuple[float,
             expected_x = lbox[2] + dx * unit
             found = values_in(row, kind, day_first, bare)
         else:
-            index = page.line_index(run[0])
-            found = []
-            for line in page.lines[index + 1 : index + 4]:
-                found += values_in(page.row(line.box), kind, day_first, bare)
-                if found and kind not in ("text", "names"):
-                    break
             expected_x = lbox[0] + dx * unit
             expected_y = lbox[1] + dy * unit
-            found = [v for v in found if v.box[1] >= lbox[1]]
+            index = page.line_index(run[0])
+            found = []
+            for line in page.lines[index + 1 :]:
+                if line.box[1] > expected_y + ROW_SLACK * unit:
+                    break
+                if line.box[1] >= expected_y - ROW_SLACK * unit:
+                    found += values_in(page.row(line.box), kind, day_first, bare)
+            found = [v for v in found if abs(v.box[1] - expected_y) <= ROW_SLACK * unit]
             if kind in ("text", "names"):
+                found = _in_column(page, found, expected_x, learned_width, kind)
                 found = sorted(found, key=lambda v: abs(v.box[1] - expected_y))[:1]
                 if found and int(anchor.get("lines", 1)) > 1:
                     found = _lines_from(page, found[0], int(anchor["lines"]), kind)
+        reach = (COLUMN_SLACK + COLUMN_SHARE * abs(dx)) * unit
         for v in found:
+            across = min(abs(v.box[0] - expected_x), abs(v.box[2] - (expected_x + learned_width)))
+            if across > reach:
+                continue  # another column's value: this one's is blank or unreadable
             distance = abs(v.box[0] - expected_x) / max(page.width, 1)
             context = 0.0
             if anchor.get("label_starts_row") and not _starts_row(page, run):
@@ -678,30 +797,80 @@ def _by_label(anchor: Mapping[str, Any], page: _Page, kind: str) -> tuple[float,
             fit += 0.1 * (shape(v.raw) == anchor.get("shape"))
             if best is None or fit > best[0]:
                 best = (fit, v)
-    return best
+    return bool(matches), best
+
+
+def _in_column(
+    page: _Page, found: list[_Value], left: float, width: float, kind: str
+) -> list[_Value]:
+    """Texts cut to the words of the learned column: the phrase of the words over
+    [left, left + width] (a row of a form read as one OCR line holds the next column too)."""
+    out = []
+    for v in found:
+        words = _column_words(v.words, left, left + width)
+        if words:
+            out += values_in(words, kind)[:1]
+    return out
+
+
+def _column_words(words: Sequence[Word], left: float, right: float) -> list[Word]:
+    """The words over [left, right] and those joined to them by gaps of at most
+    ``CELL_GAP`` line heights (a longer value than the learned one)."""
+    words = list(words)
+    if not words:
+        return []
+    height = max(int(w["height"]) for w in words)
+    over = [w for w in words if int(w["left"]) < right and _right(w) > left]
+    return _phrase(words, over, CELL_GAP * height)
 
 
 def _lines_from(page: _Page, first: _Value, count: int, kind: str) -> list[_Value]:
     """A text of ``count`` lines beginning with ``first``'s (an address under its shop's name,
-    learned over three lines, is three lines again)."""
+    learned over three lines, is three lines again): the words of the rows below that stand in
+    ``first``'s column."""
     start = page.line_index(first.words[0])
     if start < 0:
         return [first]
-    words = [w for line in page.lines[start : start + count] for w in line.words]
+    left, right = first.box[0], first.box[2]
+    words = list(first.words)
+    taken = 1
+    bottom = first.box[3]
+    for line in page.lines[start + 1 :]:
+        if taken == count:
+            break
+        if line.box[1] < bottom - 0.5 * line.height:
+            continue  # the first row, cut into other OCR lines
+        column = _column_words(line.words, left, right)
+        if not column:
+            continue  # another column's cell in this row, or nothing under the text
+        words += column
+        taken += 1
+        bottom = max(int(w["top"]) + int(w["height"]) for w in column)
     return values_in(words, kind)[:1] or [first]
 
 
 def _by_place(anchor: Mapping[str, Any], page: _Page, kind: str) -> tuple[float, _Value] | None:
-    """The value of ``kind`` nearest the learned place, within a few lines of it."""
+    """The value of ``kind`` nearest the learned place, within a few lines of it; an
+    identifier only of the learned shape (letters, digits and signs in the same order: a
+    customer number "K-100234" is never the "1" of "Page 1 of 2")."""
     best: tuple[float, _Value] | None = None
     day_first, bare = anchor.get("day_first"), not anchor.get("cents")
     for line in page.lines:
         for v in values_in(page.row(line.box), kind, day_first, bare):
+            if kind == "identifier" and _coarse(shape(v.raw)) != _coarse(
+                str(anchor.get("shape", ""))
+            ):
+                continue
             penalty = _place_penalty(anchor, page, v)
             penalty -= 0.03 * (shape(v.raw) == anchor.get("shape"))
             if penalty < 0.06 and (best is None or -penalty > best[0]):
                 best = (-penalty, v)
     return best
+
+
+def _coarse(text_shape: str) -> str:
+    """A shape with runs of digits or letters as one ("A-999999" and "A-9999" are "A-9")."""
+    return re.sub(r"(.)\1+", r"\1", text_shape)
 
 
 def _snap_text(anchor: Mapping[str, Any], page: _Page) -> tuple[float, Box | None, str] | None:
@@ -767,18 +936,39 @@ def _apply_one(anchor: Mapping[str, Any], page: _Page, kind: str) -> Extracted |
         if snapped is not None:
             score, box, text = snapped
             return Extracted(_text_value(anchor, text), text, box, confidence(score), SOURCE)
-    best = _by_label(anchor, page, kind) if anchor.get("label") else None
-    if best is not None:
-        fit, v = best
-        return Extracted(v.value, v.raw, v.box, confidence(0.45 + 0.45 * fit), SOURCE)
+    if anchor.get("label"):
+        labelled, best = _by_label(anchor, page, kind)
+        if best is not None:
+            fit, v = best
+            return Extracted(v.value, v.raw, v.box, confidence(0.45 + 0.45 * fit), SOURCE)
+        if labelled:
+            return None  # the label is there, its value is not: blank or unreadable
     if kind in ("text", "names"):
         return None  # a text without its label or its words is anyone's guess
     placed = _by_place(anchor, page, kind)
     if placed is None:
         return None
     fit, v = placed
-    # A value by place alone is a guess: below TRUSTED, so the rules' value comes first.
-    return Extracted(v.value, v.raw, v.box, confidence(TRUSTED - 0.05 + fit), SOURCE)
+    # A value by place alone is a guess: below TRUSTED, so the rules' value comes first...
+    sure = TRUSTED - 0.05 + fit
+    if (
+        kind in PLACED_KINDS
+        and not anchor.get("label")
+        and shape(v.raw) == anchor.get("shape")
+        and fit >= PLACE_CLOSE
+    ):
+        # ...except an identifier the person picked where no label names it (a customer number
+        # top right), of its shape and where it was: the rules read labelled numbers, and
+        # take another one (an order number) for it.
+        sure = max(sure, TRUSTED)
+    return Extracted(v.value, v.raw, v.box, confidence(sure), SOURCE)
+
+
+# Kinds whose value, learned where no label names it, is trusted where the next document has
+# one of its shape, at most ``-PLACE_CLOSE`` page shares (less the shape's 0.03) from its place.
+# Not dates and amounts: the rules read them without labels.
+PLACED_KINDS = frozenset({"identifier"})
+PLACE_CLOSE = 0.0
 
 
 # Kinds read from a page's names (``fields.name_words``) when a second reading is given.
