@@ -77,7 +77,13 @@ from classification.extraction import (  # noqa: E402
     parsers,
     validation,
 )
-from classification.extraction.fields import PAGES_READ, Extracted, extract_fields  # noqa: E402
+from classification.extraction.fields import (  # noqa: E402
+    PAGES_READ,
+    WEAK_TOTAL,
+    Extracted,
+    extract_fields,
+    names_total,
+)
 
 log = logging.getLogger("bench.extract")
 
@@ -284,20 +290,31 @@ def _extract(
     started = time.perf_counter()
     extracted = extract_fields(page.words, page.width, page.height, schema, number_words=numbers)
     ms, read = (time.perf_counter() - started) * 1000, 1
-    missing = [(name, kind) for name, kind in schema if name not in extracted]
-    if missing and item.path.suffix.lower() == ".pdf":
-        # The product reads the next pages for what the first lacks (``fieldstore.extract``).
+
+    def wanted() -> list[tuple[str, str]]:
+        """What the next page is read for, as the product reads it (``fieldstore.extract``):
+        a field not found yet, or a total the rules were unsure of."""
+        return [
+            (name, kind)
+            for name, kind in schema
+            if name not in extracted
+            or (names_total(name, kind) and extracted[name].confidence < WEAK_TOTAL)
+        ]
+
+    if wanted() and item.path.suffix.lower() == ".pdf":
         # A later page without a usable text layer is read by Tesseract alone here, where the
         # product would read its numbers with PP-OCR too.
         later = pdf_pages(item, lambda count: range(2, min(count, PAGES_READ) + 1))
         for other in later:
-            missing = [(name, kind) for name, kind in missing if name not in extracted]
+            missing = wanted()
             if not missing:
                 break
             started = time.perf_counter()
             more = extract_fields(other.words, other.width, other.height, missing)
             ms, read = ms + (time.perf_counter() - started) * 1000, read + 1
-            extracted.update(more)
+            for name, value in more.items():
+                if name not in extracted or value.confidence > extracted[name].confidence:
+                    extracted[name] = value
     return extracted, ms, read
 
 

@@ -30,7 +30,13 @@ from PIL import Image
 
 from classification import fieldmemory, ppocr, storage
 from classification.extraction import consensus, contracts, memory, validation
-from classification.extraction.fields import PAGES_READ, Extracted, extract_fields
+from classification.extraction.fields import (
+    PAGES_READ,
+    WEAK_TOTAL,
+    Extracted,
+    extract_fields,
+    names_total,
+)
 from classification.models import Document, DocumentType, FieldDefinition, FieldValue, Page
 
 log = logging.getLogger(__name__)
@@ -170,7 +176,9 @@ def extract(
     """What the rules find for ``definitions`` (of one type) on ``pages`` (``pages_for``), in
     page order, stored or not: ``{field name: (page number, value)}``. A contract's fields are
     read by the contract rules from the whole text of its pages; any other field by the page
-    rules from the first ``MAX_PAGES`` pages, a field found on an earlier page winning.
+    rules from the first ``MAX_PAGES`` pages, a field found on an earlier page winning, but
+    for a total the rules were unsure of (below ``WEAK_TOTAL``), which a surer one on a later
+    page replaces.
 
     Dates and amounts of a scanned page are read from PP-OCR's words (``number_words``) when
     they are stored, or read now when ``compute_numbers`` (seconds a page). What people's
@@ -210,15 +218,28 @@ def extract(
     found.update(
         memory.ahead_of_rules(learned, {d.name: d.kind for d in definitions}, numbers_read)
     )
+    # The rules' totals, which a later page may replace: a first page's total read off a
+    # "Subtotal" line is a guess (below ``WEAK_TOTAL``) where page 2 prints the grand total.
+    ruled: set[str] = set()
     for page in (p for p in pages if p.number <= MAX_PAGES):
-        missing = [(name, kind) for name, kind in wanted if name not in found]
+        missing = [
+            (name, kind)
+            for name, kind in wanted
+            if name not in found
+            or (
+                name in ruled and names_total(name, kind) and found[name][1].confidence < WEAK_TOTAL
+            )
+        ]
         if not missing:
             break
         numbers = reading(page) if wants_numbers(missing) else None
         for name, value in extract_fields(
             page.ocr_words, page.width, page.height, missing, number_words=numbers
         ).items():
+            if name in found and value.confidence <= found[name][1].confidence:
+                continue  # an earlier page's, as sure or surer
             found[name] = (page.number, value)
+            ruled.add(name)
     return {**learned, **found}
 
 

@@ -206,3 +206,23 @@ def test_addresses_stored_before_their_key_existed_get_it(labeler) -> None:
     assert keys[codeless.pk] == "vendor:acmetradingsdnbhd"  # no postcode: by its vendor
     vendor = FieldValue.objects.get(document=document, field__name="vendor")
     assert vendor.group_key == ""  # only addresses are counted
+
+
+def test_a_total_read_off_a_subtotal_gives_way_to_the_next_pages_total(labeler) -> None:
+    document = waiting_document(
+        "two-pages.png",
+        ["ACME Trading Ltd", "Invoice No: INV-0042", "Date: 02/01/2024", "Subtotal 1,745.50"],
+        ["Subtotal 2,045.50", "Tax 163.64", "Total 2,209.14 EUR"],
+    )
+    services.assign_type(document, DocumentType.objects.get(name="invoice"), labeler)
+    stored = FieldValue.objects.get(document=document, field__name="total")
+    assert (stored.value, stored.page_number) == ("2209.14", 2)
+    # A sure total on page 1 stays, whatever page 2 says.
+    sure = waiting_document(
+        "sure.png",
+        ["ACME Trading Ltd", "Invoice No: INV-0043", "Total 120.00 EUR"],
+        ["Total 999.00 EUR"],
+    )
+    services.assign_type(sure, DocumentType.objects.get(name="invoice"), labeler)
+    stored = FieldValue.objects.get(document=sure, field__name="total")
+    assert (stored.value, stored.page_number) == ("120.00", 1)

@@ -1308,6 +1308,16 @@ def _position(name: str) -> int:
     return label.position if label else 0
 
 
+def names_total(name: str, kind: str) -> bool:
+    """Whether a field is the document's total (the total rule fills it)."""
+    return _rules(name, kind) == ["total"]
+
+
+# Below this, a total is a guess (read off a subtotal line, or a bare amount): the next pages of
+# the document are read for a surer one (``fieldstore.extract``).
+WEAK_TOTAL = 0.5
+
+
 def names_issuer(name: str, kind: str) -> bool:
     """Whether a field names the document's issuer (the vendor rule fills it): a vendor,
     supplier, bank, employer."""
