@@ -198,11 +198,14 @@ def type_choices(
         if posted is not None and posted_type == str(definition.document_type_id):
             name = f"field-{definition.name}"
             if name in posted:
+                shown = row.value
                 row.value = posted.get(name, "")
                 page = posted.get(f"{name}-page", "")
                 row.page = parse_id(page)
                 row.bbox = posted.get(f"{name}-bbox", "")
                 row.suggested = posted.get(f"suggested-{definition.name}", "")
+                if row.value != shown:  # what the labeler did, as the page said before submit
+                    row.source, row.confidence = _changed_note(row), None
         by_type.setdefault(definition.document_type_id, []).append(row)
     today = timezone.localdate()
     for rows in by_type.values():
@@ -210,6 +213,15 @@ def type_choices(
     for choice in choices:
         choice.fields = by_type.get(choice.document_type.pk, [])
     return choices
+
+
+def _changed_note(row: FieldRow) -> str:
+    """The note under a value the labeler changed, as the workbench's script writes it."""
+    if not row.value.strip():
+        return "emptied by you"
+    if row.page is not None and row.bbox:
+        return f"picked by you on page {row.page}"
+    return "typed by you"
 
 
 def _mark_problems(rows: list[FieldRow], today: date) -> None:

@@ -124,7 +124,11 @@ def _seeded(transactional_db: None) -> None:
 # Not named `page`: pytest-playwright's own `page` fixture would parametrize the tests.
 @pytest.fixture
 def tab(
-    chromium: Browser, live_server: LiveServer, _seeded: None, _one_request_at_a_time: None
+    chromium: Browser,
+    live_server: LiveServer,
+    _seeded: None,
+    _one_request_at_a_time: None,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Page]:
     context = chromium.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 900}
@@ -143,10 +147,15 @@ def tab(
             else None
         ),
     )
+    # A refusal the test asks for (``@pytest.mark.refused(400, "/submit/")``) is no error.
+    refused = [m.args for m in request.node.iter_markers("refused")]
     tab.on(
         "response",
         lambda response: (
-            errors.append(f"{response.status} {response.url}") if response.status >= 400 else None
+            errors.append(f"{response.status} {response.url}")
+            if response.status >= 400
+            and not any(response.status == code and path in response.url for code, path in refused)
+            else None
         ),
     )
     yield tab
@@ -602,6 +611,44 @@ def test_label_three_documents_with_the_keyboard_on_the_workbench(
     assert (skip.task_id, skip.user, skip.reason) == (blurry.pk, labeler, Skip.Reason.OTHER)
     assert skip.seconds_spent is not None and skip.seconds_spent >= 0
     assert not Task.objects.filter(state=Task.State.OPEN, claimed_by=labeler).exists()
+
+
+@pytest.mark.refused(400, "/submit/")
+def test_a_refused_field_loses_its_problem_once_changed_and_a_pick_typed_over_says_so(
+    tab: Page, shot: Callable[[Page, str], None]
+) -> None:
+    page = tab
+    page.set_viewport_size({"width": 1280, "height": 800})
+    _user("lena-labeler", roles.LABELER)
+    review_task("bill.png", ["INVOICE 4711", "ACME Ltd", "Total 99.00", "Order PO-77"])
+    _log_in(page, "lena-labeler", shot)
+    page.goto("/review/")
+    page.get_by_role("button", name="Start labeling").click()
+    page.wait_for_url(re.compile(r"/review/task/\d+/$"))
+    _wait_until_loaded(page, page.locator(".wb-page.current img"))
+    page.locator("body").focus()
+    page.get_by_role("radio", name="Invoice", exact=True).check()
+    fields = page.locator(".wb-fields:not([hidden])")
+    total = fields.get_by_label("Total")
+    total.fill("12,34,5")
+    with page.expect_navigation():
+        total.press("Enter")  # refused: not an amount
+    total = page.locator(".wb-fields:not([hidden])").get_by_label("Total")
+    problem = page.locator(f"#{total.get_attribute('id')}-problem")
+    expect(problem).to_be_visible()
+    expect(total).to_have_attribute("aria-invalid", "true")
+    total.fill("99.00")
+    expect(problem).to_be_hidden()
+    expect(total).not_to_have_attribute("aria-invalid", "true")
+    # A word picked, then typed over: the note says both.
+    number = page.locator(".wb-fields:not([hidden])").get_by_label("Invoice number")
+    number.focus()
+    page.locator('.wb-page.current rect.word[data-text="PO-77"]').click()
+    expect(number).to_have_value("PO-77")
+    number.press("End")
+    number.press("8")
+    note = page.locator(f"#{number.get_attribute('id')}-source")
+    expect(note).to_have_text("picked by you on page 1, then typed over")
 
 
 CANVAS_HAS_INK = """canvas => {

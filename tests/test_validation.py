@@ -104,6 +104,8 @@ def test_a_value_that_reads_as_its_kind_passes(kind: str, value: str) -> None:
         ("account", IBAN.lower(), IBAN.replace(" ", "")),
         ("text", "  ACME Ltd ", "ACME Ltd"),
         ("identifier", "inv/2023/0008", "inv/2023/0008"),
+        ("names", "ACME Ltd; Beta GmbH; ; Gamma AG ", "ACME Ltd; Beta GmbH; Gamma AG"),
+        ("names", "ACME Ltd;Beta GmbH;", "ACME Ltd; Beta GmbH"),
     ],
 )
 def test_a_value_is_stored_as_the_rules_store_theirs(kind: str, value: str, stored: str) -> None:

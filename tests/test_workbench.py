@@ -387,6 +387,30 @@ def test_a_refused_submission_is_a_400_that_stores_nothing(
         assert response.context["chosen"] == _type("invoice").pk
 
 
+def test_a_refused_form_notes_what_the_labeler_did_to_each_value(client_for, labeler) -> None:
+    task = _held(labeler, "bill.png", ["ACME Trading Ltd", "Invoice No: INV-0042", "Total 9.00"])
+    posted = {
+        "document_type": str(_type("invoice").pk),
+        "field-vendor": "PO-77",
+        "field-vendor-page": "1",
+        "field-vendor-bbox": "[60, 130, 120, 150]",
+        "field-date": "31/02/2024",  # refused: no such day
+        "field-invoice_number": "",
+    }
+    response = _submit(client_for(labeler), task, **posted)
+    assert response.status_code == 400
+    rows = {
+        row.definition.name: row
+        for choice in response.context["types"]
+        if choice.document_type.name == "invoice"
+        for row in choice.fields
+    }
+    assert (rows["vendor"].source, rows["vendor"].confidence) == ("picked by you on page 1", None)
+    assert rows["date"].source == "typed by you"
+    assert rows["invoice_number"].source == "emptied by you"
+    assert rows["total"].source == "extracted"  # not sent: as it was shown
+
+
 def test_an_inactive_type_cannot_be_chosen(client_for, labeler) -> None:
     task = _held(labeler)
     retired = DocumentType.objects.create(name="fax", label="Fax", active=False)

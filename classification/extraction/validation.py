@@ -106,18 +106,27 @@ def parse_value(kind: str, text: str, today: date | None = None) -> Parsed | Non
     if kind == "account":
         compact = parsers.compact_account(text)
         return compact if _ACCOUNT_NUMBER.fullmatch(compact) else None
-    return text  # text, identifier, names: any text reads
+    if kind == "names":
+        return _names(text) or None  # ";" alone names no one
+    return text  # text, identifier: any text reads
+
+
+def _names(text: str) -> str:
+    """A list of names as the contract rules store it (``contracts.NAMES_SEPARATOR``): each
+    name stripped, empty ones left out ("ACME Ltd; ; Beta GmbH" is two names)."""
+    return "; ".join(part.strip() for part in text.split(";") if part.strip())
 
 
 def normalised(kind: str, parsed: Parsed | None, text: str) -> str:
     """A value of ``kind`` as the rules store theirs (``fields.Extracted.value``), from what
     ``parse_value`` read of ``text``: an ISO date, an amount with two decimals, an ISO currency
-    code, a compact account number; other kinds, and what does not read, as written."""
+    code, a compact account number, names joined by "; " without empty ones; other kinds, and
+    what does not read, as written."""
     if isinstance(parsed, date):
         return parsed.isoformat()
     if isinstance(parsed, Decimal):
         return f"{parsed:.2f}" if kind == "money" else str(parsed)
-    if isinstance(parsed, str) and kind in ("currency", "account"):
+    if isinstance(parsed, str) and kind in ("currency", "account", "names"):
         return parsed
     return text.strip()
 

@@ -441,10 +441,26 @@
     if (!input.matches("input[data-field]")) return;
     // Typed over or emptied: the picked place no longer says where the value is.
     if (input.value.trim() === "") clearPick(input);
-    if (picked.has(input)) return;
+    // A problem the server named was about the value as it was sent.
+    clearProblem(input);
+    if (picked.has(input)) {
+      // Picked, then typed over: the box goes with the value only where its words still read
+      // as it (a misread letter put right); the note says what was done.
+      noteSource(input, `picked by you on page ${parts(input).page.value}, then typed over`);
+      return;
+    }
     if (input.value === input.defaultValue) noteSource(input, null);
     else noteSource(input, input.value.trim() === "" ? "emptied by you" : "typed by you");
   });
+
+  function clearProblem(input) {
+    const problem = input.closest(".wb-field").querySelector(".wb-field-problem");
+    if (!problem) return;
+    problem.remove();
+    input.removeAttribute("aria-invalid");
+    const described = (input.getAttribute("aria-describedby") || "").split(" ");
+    input.setAttribute("aria-describedby", described.filter((id) => id && id !== problem.id).join(" "));
+  }
   form.addEventListener("submit", (event) => {
     if (submitting || !chosenType()) {
       event.preventDefault();
