@@ -13,7 +13,8 @@ read instead from the pages the product reads (its first and last pages,
 so no cache; a page without usable text is OCR'd), by ``classification.extraction.contracts``.
 Any other PDF has its later pages read too, up to the product's ``fields.PAGES_READ``, the
 same way: a field the first page lacks is taken from the next page that has it, and a total the
-rules were unsure of (``fields.WEAK_TOTAL``) gives way to a surer one, as the product does. A field counts for a document when its truth is present; a field the extractor leaves out
+rules were unsure of (``fields.WEAK_TOTAL``) gives way to a surer one, as the product does.
+A field counts for a document when its truth is present; a field the extractor leaves out
 counts as wrong.
 
 One JSON line goes to stdout: per type and field ``n``, ``correct`` and ``accuracy``;
