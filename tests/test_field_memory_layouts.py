@@ -229,3 +229,16 @@ def test_an_identifier_learned_without_a_label_is_trusted_at_its_place(per_cell)
     # Another shape there is a guess: the rules come first.
     found = _apply(_letterhead("K-1008"), per_cell, anchor, "identifier")
     assert found is not None and found.confidence < memory.TRUSTED
+
+
+@both
+def test_a_taught_name_is_not_put_on_another_person(per_cell) -> None:
+    rows = _employment(("Contoso Manufacturing", "International Inc."), "Robert Brown")
+    anchor = _learn(rows, per_cell, "text", "Robert Brown", "Robert", "Brown")
+    for other in ("Albert Brown", "Rupert Brown", "Robert Braun", "Roberta Brown"):
+        found = _apply(_employment(("Contoso", "Inc."), other), per_cell, anchor, "text")
+        assert found is not None and found.value == other
+    # The taught name misread, or with a letter lost, is still the taught spelling.
+    for misread in ("Rob3rt Brown", "R0bert Brown", "Robert Brovvn", "Robet Brown"):
+        found = _apply(_employment(("Contoso", "Inc."), misread), per_cell, anchor, "text")
+        assert found is not None and found.value == "Robert Brown", misread

@@ -897,12 +897,48 @@ def _snap_text(anchor: Mapping[str, Any], page: _Page) -> tuple[float, Box | Non
 def _text_value(anchor: Mapping[str, Any], text: str) -> str:
     """The person's spelling where the page reads like it, misread or not (a vendor's name is
     then written one way on all its documents); the page's own where it is longer or shorter
-    than misreadings make (this document prints more or less: a branch's name)."""
+    than misreadings make (this document prints more or less: a branch's name), or where a
+    word differs by more than a misreading makes (another person: "Albert Brown" where
+    "Robert Brown" was taught)."""
     example = str(anchor["example"])
     read, taught = _norm(text), _norm(example)
-    if not 0.85 <= len(read) / max(len(taught), 1) <= 1.15:
+    if not 0.85 <= len(read) / max(len(taught), 1) <= 1.15 or _another_word(text, example):
         return " ".join(text.split())
     return example
+
+
+# Glyphs OCR reads one for another, each to one form: a word that differs from the taught one
+# only by these (or by a letter lost) is the taught word misread.
+_ALIKE = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "!": "l", "5": "s", "8": "b"})
+_ALIKE_PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
+
+
+def _alike(word: str) -> str:
+    out = word.casefold().translate(_ALIKE)
+    for pair, one in _ALIKE_PAIRS:
+        out = out.replace(pair, one)
+    return out
+
+
+def _another_word(text: str, example: str) -> bool:
+    """Whether the page's words, as many as the taught ones, differ from them in a word by more
+    than a misreading: two letters that are no look-alikes of the taught ones, one in a short
+    word, or a letter too many. A letter lost ("JAAN" for "JALAN") or one letter misread in a
+    word of five or more ("HARDWAKE") is a misreading. The words are compared only when they
+    are letters alone (a digit in a name is OCR's)."""
+    read, taught = text.split(), example.split()
+    if len(read) != len(taught) or not all(w.isalpha() for w in read + taught):
+        return False
+    for a, b in zip(read, taught, strict=True):
+        a, b = _alike(a), _alike(b)
+        if a == b:
+            continue
+        if len(a) == len(b) - 1 and any(b[:k] + b[k + 1 :] == a for k in range(len(b))):
+            continue  # a letter lost
+        if len(a) == len(b) >= 5 and sum(x != y for x, y in zip(a, b, strict=True)) == 1:
+            continue  # one letter misread in a long word ("HARDWAKE")
+        return True
+    return False
 
 
 def apply(
