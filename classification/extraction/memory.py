@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from classification.extraction.fields import Extracted, confidence
-from classification.extraction.labeled import CELL_GAP
+from classification.extraction.labeled import CELL_GAP, cell_spans
 from classification.extraction.lines import (
     Box,
     Line,
@@ -518,13 +518,11 @@ def _cells(lines: list[Line]) -> list[Line]:
     form's columns read as one OCR line), top to bottom."""
     out: list[Line] = []
     for line in lines:
-        gap = CELL_GAP * max(float(line.height), 1.0)
-        groups: list[list[Word]] = [[]]
-        for w in line.words:
-            if groups[-1] and int(w["left"]) - _right(groups[-1][-1]) > gap:
-                groups.append([])
-            groups[-1].append(w)
-        out += [make_line(g) for g in groups if g]
+        for a, b in cell_spans(line):
+            words = [
+                w for w, (x, y) in zip(line.words, line.spans, strict=True) if a <= x and y <= b
+            ]
+            out.append(make_line(words))
     return sorted(out, key=lambda c: (c.box[1], c.box[0]))
 
 
