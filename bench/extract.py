@@ -80,10 +80,9 @@ from classification.extraction import (  # noqa: E402
 )
 from classification.extraction.fields import (  # noqa: E402
     PAGES_READ,
-    WEAK_TOTAL,
     Extracted,
     extract_fields,
-    names_total,
+    read_on,
 )
 
 log = logging.getLogger("bench.extract")
@@ -292,22 +291,13 @@ def _extract(
     extracted = extract_fields(page.words, page.width, page.height, schema, number_words=numbers)
     ms, read = (time.perf_counter() - started) * 1000, 1
 
-    def wanted() -> list[tuple[str, str]]:
-        """What the next page is read for, as the product reads it (``fieldstore.extract``):
-        a field not found yet, or a total the rules were unsure of."""
-        return [
-            (name, kind)
-            for name, kind in schema
-            if name not in extracted
-            or (names_total(name, kind) and extracted[name].confidence < WEAK_TOTAL)
-        ]
-
-    if wanted() and item.path.suffix.lower() == ".pdf":
+    # What the next page is read for, as the product reads it (``fieldstore.extract``).
+    if read_on(schema, extracted) and item.path.suffix.lower() == ".pdf":
         # A later page without a usable text layer is read by Tesseract alone here, where the
         # product would read its numbers with PP-OCR too.
         later = pdf_pages(item, lambda count: range(2, min(count, PAGES_READ) + 1))
         for other in later:
-            missing = wanted()
+            missing = read_on(schema, extracted)
             if not missing:
                 break
             started = time.perf_counter()

@@ -30,13 +30,7 @@ from PIL import Image
 
 from classification import fieldmemory, ppocr, storage
 from classification.extraction import consensus, contracts, memory, validation
-from classification.extraction.fields import (
-    PAGES_READ,
-    WEAK_TOTAL,
-    Extracted,
-    extract_fields,
-    names_total,
-)
+from classification.extraction.fields import PAGES_READ, Extracted, extract_fields, read_on
 from classification.models import Document, DocumentType, FieldDefinition, FieldValue, Page
 
 log = logging.getLogger(__name__)
@@ -177,7 +171,7 @@ def extract(
     page order, stored or not: ``{field name: (page number, value)}``. A contract's fields are
     read by the contract rules from the whole text of its pages; any other field by the page
     rules from the first ``MAX_PAGES`` pages, a field found on an earlier page winning, but
-    for a total the rules were unsure of (below ``WEAK_TOTAL``), which a surer one on a later
+    for a total the rules were unsure of (``fields.read_on``), which a surer one on a later
     page replaces.
 
     Dates and amounts of a scanned page are read from PP-OCR's words (``number_words``) when
@@ -219,17 +213,11 @@ def extract(
         memory.ahead_of_rules(learned, {d.name: d.kind for d in definitions}, numbers_read)
     )
     # The rules' totals, which a later page may replace: a first page's total read off a
-    # "Subtotal" line is a guess (below ``WEAK_TOTAL``) where page 2 prints the grand total.
+    # "Subtotal" line is a guess (``fields.WEAK_TOTAL``) where page 2 prints the grand total.
     ruled: set[str] = set()
     for page in (p for p in pages if p.number <= MAX_PAGES):
-        missing = [
-            (name, kind)
-            for name, kind in wanted
-            if name not in found
-            or (
-                name in ruled and names_total(name, kind) and found[name][1].confidence < WEAK_TOTAL
-            )
-        ]
+        so_far = {name: value for name, (_, value) in found.items()}
+        missing = read_on(wanted, so_far, settled=set(found) - ruled)
         if not missing:
             break
         numbers = reading(page) if wants_numbers(missing) else None

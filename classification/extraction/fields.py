@@ -22,7 +22,7 @@ import re
 import statistics
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -1316,6 +1316,22 @@ def names_total(name: str, kind: str) -> bool:
 # Below this, a total is a guess (read off a subtotal line, or a bare amount): the next pages of
 # the document are read for a surer one (``fieldstore.extract``).
 WEAK_TOTAL = 0.5
+
+
+def read_on(
+    fields: Iterable[tuple[str, str]],
+    found: Mapping[str, Extracted],
+    settled: Container[str] = frozenset(),
+) -> list[tuple[str, str]]:
+    """The fields a document's next page is read for, given what its earlier pages gave: those
+    not found yet, and a total the rules were unsure of (below ``WEAK_TOTAL``). ``settled``:
+    names whose value is not the rules' (a learned one), which no later page replaces."""
+    return [
+        (name, kind)
+        for name, kind in fields
+        if name not in found
+        or (name not in settled and names_total(name, kind) and found[name].confidence < WEAK_TOTAL)
+    ]
 
 
 def names_issuer(name: str, kind: str) -> bool:
