@@ -320,6 +320,11 @@ def test_slogans_are_not_the_vendor_and_the_registered_name_wins_over_the_brand(
     assert _vendor(["KIKU JAPANESE RESTAURANT", "TK DIVISION KITCHEN SDN BHD"]) == (
         "TK DIVISION KITCHEN SDN BHD"
     )
+    # A company named after its website is no website slogan.
+    assert _vendor(
+        ["eCosway.com SDN BHD (5092134)", "2nd Floor, Wisma Cosway,", "TAX INVOICE"]
+    ) == ("eCosway.com SDN BHD")
+    assert _vendor(["Shop online at acme.com", "ACME TRADING"]) == "ACME TRADING"
 
 
 def test_a_name_wrapped_before_an_ampersand_is_joined_but_not_onto_the_address() -> None:
@@ -432,6 +437,15 @@ ADDRESS_CASES = {
     "mark-for-a-letter": (
         ["ACME SDN BHD", "LOT 1504, JALAN KLANG LAMA, UNIT 12D,", "4600D PETALING JAYA SE-ANGOR"],
         "LOT 1504, JALAN KLANG LAMA, UNIT 12D, 46000 PETALING JAYA SELANGOR",
+    ),
+    # The country that closes an address is spelt as one: "Malaysla" is seven letters or more.
+    "country-misread": (
+        [
+            "ACME SDN BHD",
+            "2nd Floor, Wisma Cosway, Jalan Raja Chulan,",
+            "50200 Kuala Lumpur, Malaysla.",
+        ],
+        "2nd Floor, Wisma Cosway, Jalan Raja Chulan, 50200 Kuala Lumpur, Malaysia.",
     ),
     "glyph-real-words": (
         ["ACME SDN BHD", "No 8, Jalan 7/118B, Desa Tun Razak,", "Laman Rimbunan, 56000 KL"],

@@ -768,7 +768,9 @@ PLACE_PENALTY = 1.0
 # What a receipt says to its customer, above or below the name: not the name.
 _SLOGAN = re.compile(
     r"(?i)\b(?:thank\s*you|please|welcome|goods\s+sold|returnable|refundable|exchangeable|"
-    r"shopping\s+with|visit\s+us|follow\s+us|like\s+us|vouchers?|expiry|promotion)\b|\w\.com\b"
+    r"shopping\s+with|visit\s+us|follow\s+us|like\s+us|vouchers?|expiry|promotion)\b"
+    # A website, but not a company named after one ("eCosway.com SDN BHD", "Amazon.com, Inc.").
+    r"|\w\.com\b(?!,?\s*(?:s[do0]n\.?\s*bhd|s/b|bhd|ltd|limited|inc|gmbh|llc|plc|corp\w*)\b)"
 )
 
 
@@ -880,6 +882,7 @@ def _extract_vendor(lines: list[Line], height: int) -> Extracted | None:
         )
         and _plain_text(prev)
         and not re.search(r"\d", prev.text)
+        and not _SLOGAN.search(prev.text)
         and not _HEADINGS.search(prev.text)
         and not _ADDRESS.search(prev.text)
         and prev.text != prev.text.lower()
@@ -998,7 +1001,8 @@ def _address_stop(text: str, place: bool) -> bool:
 
 # The countries whose name closes an address. Not address words: a company's name has one
 # too ("Nando's Chickenland Malaysia Sdn Bhd").
-_COUNTRY = r"(?:malaysia|singapore|indonesia|thailand|brunei(?:\s+darussalam)?)"
+COUNTRIES = ("malaysia", "singapore", "indonesia", "thailand", "brunei")
+_COUNTRY = rf"(?:{'|'.join(COUNTRIES)})(?:(?<=brunei)\s+darussalam)?"
 # A line that is only a country, under the town ("MALAYSIA"): the address's last line.
 _COUNTRY_LINE = re.compile(rf"(?i)^\W*{_COUNTRY}\W*$")
 # A line that ends in the country ("56000 Kuala Lumpur, Malaysia"): the address's last.
@@ -1114,8 +1118,9 @@ _LONE_MARKS = re.compile(r"[^\w&/,()]+")
 # "j" to the strokes, "m" and "h" to the humps or "a" and "c" to the rings reads real words as
 # address words ("Tun" as "Tmn", "Laman" as "Taman").
 _GLYPH_GROUP = {c: n for n, group in enumerate(("il1|!", "nu", "oe0")) for c in group}
-KNOWN_WORDS = frozenset(ADDRESS_WORDS)
-_SNAP_WORDS = frozenset(w for w in ADDRESS_WORDS if len(w) >= 3 and w.isalpha())
+# The words an address is spelt with: its address words and the countries that close it.
+KNOWN_WORDS = frozenset((*ADDRESS_WORDS, *COUNTRIES))
+_SNAP_WORDS = frozenset(w for w in KNOWN_WORDS if len(w) >= 3 and w.isalpha())
 _SNAP_BY_LENGTH: dict[int, list[str]] = {}
 for _word in sorted(_SNAP_WORDS):
     _SNAP_BY_LENGTH.setdefault(len(_word), []).append(_word)

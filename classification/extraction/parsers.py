@@ -48,10 +48,10 @@ class ParsedMoney:
 # Years outside this range are OCR noise or not a document date ("12/11/0000").
 MIN_YEAR = 1900
 MAX_YEAR = 2099
-# A two-digit year without a reference date: 00-69 are 2000-2069, 70-99 are 1970-1999
-# (the POSIX strptime rule). With ``today`` the window slides instead (see _expand_year).
-TWO_DIGIT_PIVOT = 69
-FUTURE_YEARS = 20  # with ``today``: a two-digit year at most this far ahead is this century
+# A two-digit year is read in the century that puts it at most this many years after the
+# reference date (``today``, else the clock's date): in 2026, "46" is 2046 and "47" 1947.
+# Extraction and validation of a typed value read it alike.
+FUTURE_YEARS = 20
 
 _MONTH_NAMES: dict[int, tuple[str, ...]] = {
     # English, German, French, Spanish, Dutch, Malay (SROIE receipts are Malaysian).
@@ -147,15 +147,14 @@ _YMD_DATE = re.compile(
 
 
 def _expand_year(digits: str, today: date | None) -> int:
-    """A four-digit year from two digits: 00-69 are 2000-2069 and 70-99 1970-1999 without a
-    reference date; with ``today``, the century that puts it at most FUTURE_YEARS ahead."""
+    """A four-digit year from two digits: the century that puts it at most FUTURE_YEARS after
+    ``today`` (the clock's date when None)."""
     year = int(digits)
     if len(digits) != 2:
         return year
-    if today is None:
-        return 2000 + year if year <= TWO_DIGIT_PIVOT else 1900 + year
-    year += today.year - today.year % 100
-    return year - 100 if year > today.year + FUTURE_YEARS else year
+    reference = (today or date.today()).year
+    year += reference - reference % 100
+    return year - 100 if year > reference + FUTURE_YEARS else year
 
 
 def _make_date(year: int, month: int, day: int) -> date | None:
@@ -253,8 +252,8 @@ def find_dates(
     ``2nd Jan '24``, ``the 15th day of March, 2009``); both dates of a range joined by a
     hyphen (``01.03.2024-31.03.2024``).
     A numeric date readable both ways is read day-first unless ``day_first`` is False, and
-    flagged ``ambiguous``. Two-digit years: see ``_expand_year``. ``today`` also allows
-    dates without a year (``15 June``): the latest such day on or before ``today``.
+    flagged ``ambiguous``. Two-digit years: see ``_expand_year``. Only with ``today`` are
+    dates without a year (``15 June``) read: the latest such day on or before ``today``.
     """
     first = True if day_first is None else day_first
     return _without_overlaps(_date_candidates(text, first, today))
