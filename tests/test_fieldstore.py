@@ -146,24 +146,24 @@ def test_an_address_is_read_as_other_documents_of_its_place_read_it(labeler) -> 
     shop = "12, JALAN TAMPOI 7/4, 81200 JOHOR BAHRU, JOHOR"
     assert set(FieldValue.objects.filter(field=address).values_list("value", flat=True)) == {shop}
     # A slip on the third print: the two others' reading, the page's kept as its raw text.
-    slipped = waiting_document("r2.png", _receipt("12, JALAN TAMPOL 7/4,"))
+    slipped = waiting_document("r2.png", _receipt("12, JALAN TAMPDI 7/4,"))
     services.assign_type(slipped, receipt, labeler)
     stored = FieldValue.objects.get(document=slipped, field=address)
     assert (stored.value, stored.raw, stored.source) == (
         shop,
-        "12, JALAN TAMPOL 7/4, 81200 JOHOR BAHRU, JOHOR",
+        "12, JALAN TAMPDI 7/4, 81200 JOHOR BAHRU, JOHOR",
         "rule",
     )
     assert stored.group_key == "postcode:81200"
     assert fieldstore.extract_document(slipped.pk) >= 1  # run again: the same
     assert FieldValue.objects.get(pk=stored.pk).value == shop
     # Documents of another postcode are not counted.
-    lines = _receipt("12, JALAN TAMPOL 7/4,")
+    lines = _receipt("12, JALAN TAMPDI 7/4,")
     lines[2] = "81300 JOHOR BAHRU, JOHOR"
     other = waiting_document("o.png", lines)
     services.assign_type(other, receipt, labeler)
     assert FieldValue.objects.get(document=other, field=address).value.startswith(
-        "12, JALAN TAMPOL"
+        "12, JALAN TAMPDI"
     )
 
 
@@ -175,7 +175,7 @@ def test_the_workbench_suggests_the_address_other_documents_of_its_place_agree_o
         services.assign_type(
             waiting_document(f"w{n}.png", _receipt("12, JALAN TAMPOI 7/4,")), receipt, labeler
         )
-    waiting = waiting_document("w2.png", _receipt("12, JALAN TAMPOL 7/4,"))
+    waiting = waiting_document("w2.png", _receipt("12, JALAN TAMPDI 7/4,"))
     choices = workbench.type_choices(waiting, suggested={}, with_fields=True)
     rows = next(c for c in choices if c.document_type.name == "receipt").fields
     address = next(row for row in rows if row.definition.name == "address")

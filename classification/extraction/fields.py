@@ -705,6 +705,20 @@ ADDRESS_WORDS = (
     "klang", "kelang", "subang", "cheras", "ampang", "kembangan", "kajang", "bangi", "bahru",
     "ipoh",
 )
+# The words Malaysia's place names are made of, and its districts and towns past the large
+# ones: known spellings an address word misread is read as (``_snap_address_word``), but no
+# sign of an address ("JAYA GROCER", "SRI BAYU RESTAURANT" are names).
+PLACE_WORDS = (
+    "bukit", "sungai", "sg", "kota", "pulau", "tanjung", "tanjong", "teluk", "simpang", "padang",
+    "pekan", "permai", "indah", "utama", "jaya", "seri", "sri", "desa", "damai", "baru", "lama",
+    "laman", "tengah", "utara", "selatan", "timur", "barat", "raya", "mutiara", "setia",
+    "bestari", "perdana", "alam", "maju", "sultan", "shah",
+    "pudu", "kepong", "setapak", "sentul", "bangsar", "damansara", "gombak", "rawang",
+    "serdang", "balakong", "kuchai", "wangsa", "segambut", "semenyih", "cyberjaya", "sepang",
+    "kapar", "selayang", "skudai", "tebrau", "masai", "kulai", "muar", "kluang", "segamat",
+    "senai", "permas", "tampoi", "seremban", "nilai", "kuantan", "kuching", "miri", "sibu",
+    "taiping", "genting", "cameron", "highlands", "brinchang", "butterworth", "georgetown",
+)
 # fmt: on
 _ADDRESS = re.compile(
     rf"(?i)\b(?:{'|'.join(ADDRESS_WORDS)}|shah\s+alam|lebuh\w*)\b|\b\d{{5}}\b"
@@ -1114,12 +1128,14 @@ _LONE_MARKS = re.compile(r"[^\w&/,()]+")
 
 
 # Glyphs OCR confuses on receipts' print, each group one shape: a stroke ("Jaian", "J1n",
-# "BIk"), a hump ("Jalau"), a ring ("Fleor"). Measured on real-dev's receipts: adding "t" and
-# "j" to the strokes, "m" and "h" to the humps or "a" and "c" to the rings reads real words as
-# address words ("Tun" as "Tmn", "Laman" as "Taman").
-_GLYPH_GROUP = {c: n for n, group in enumerate(("il1|!", "nu", "oe0")) for c in group}
+# "BIk"), a hump ("Jalau", "Tnn"), a ring ("Fleor"), a round bottom ("LUT"), a descender
+# ("Jaga"). Measured on real-dev's receipts: adding "t" and "j" to the strokes, "m" to "u" or
+# "h" to the humps, or "a" and "c" to the rings reads real words as address words ("Tun" as
+# "Tmn", "Laman" as "Taman").
+_GLYPH_GROUPS = ("il1|!", "nu", "oe0", "uo", "nm", "gy")
+_ALIKE = frozenset((a, b) for group in _GLYPH_GROUPS for a in group for b in group if a != b)
 # The words an address is spelt with: its address words and the countries that close it.
-KNOWN_WORDS = frozenset((*ADDRESS_WORDS, *COUNTRIES))
+KNOWN_WORDS = frozenset((*ADDRESS_WORDS, *PLACE_WORDS, *COUNTRIES))
 _SNAP_WORDS = frozenset(w for w in KNOWN_WORDS if len(w) >= 3 and w.isalpha())
 _SNAP_BY_LENGTH: dict[int, list[str]] = {}
 for _word in sorted(_SNAP_WORDS):
@@ -1137,8 +1153,9 @@ def _snap_address_word(word: str) -> str:
     """``word`` (with the marks around it) as the one address word it differs from by one
     glyph of the same shape ("Jalau," is "Jalan,"), or by any one letter when it is
     ``LONG_WORD`` letters or more, or by a letter too many inside it when it is
-    ``EXTRA_LETTER_WORD`` or more ("DIARUL"; "Kelang" is a town of its own), in its case; else
-    as it is."""
+    ``EXTRA_LETTER_WORD`` or more ("DIARUL"; "Kelang" is a town of its own), or by a thin
+    letter lost inside it ("JAAN": an "l", "i", "j", "t", "f" or "r", the strokes faint print
+    loses; "Site" is no "Suite"), in its case; else as it is."""
     parts = re.fullmatch(r"(\W*)(\w{3,}|\w+[-.]\w+)(\W*)", word)
     if parts is None or parts[2].casefold() in KNOWN_WORDS:
         return word
@@ -1146,13 +1163,19 @@ def _snap_address_word(word: str) -> str:
     found = set()
     for known in _SNAP_BY_LENGTH.get(len(core), []):
         diff = [(a, b) for a, b in zip(core, known, strict=True) if a != b]
-        if len(diff) == 1 and (
-            len(core) >= LONG_WORD
-            or _GLYPH_GROUP.get(diff[0][0], -1) == _GLYPH_GROUP.get(diff[0][1])
-        ):
+        if len(diff) == 1 and (len(core) >= LONG_WORD or diff[0] in _ALIKE):
             found.add(known)
     if not found and core.isalpha() and len(core) >= EXTRA_LETTER_WORD:
         found = {core[:k] + core[k + 1 :] for k in range(1, len(core) - 1)} & _SNAP_WORDS
+    if not found and core.isalpha() and len(core) >= 4:
+        found = {
+            known
+            for known in _SNAP_BY_LENGTH.get(len(core) + 1, [])
+            if any(
+                known[k] in "iljtfr" and known[:k] + known[k + 1 :] == core
+                for k in range(1, len(known) - 1)
+            )
+        }
     if len(found) != 1:
         return word
     known = found.pop()
@@ -1229,7 +1252,11 @@ def _tidy_address(text: str) -> str:
     text = _ADDRESS_LABEL.sub("", text, count=1) or text
     text = _split_address_words(text)
     words = [w for w in text.split() if not _LONE_MARKS.fullmatch(w)]
-    words = [_snap_address_word(w) for w in _rejoin_split_words(words)]
+    # Each word of a run glued by commas ("NO.12,JAAN") is snapped as a word of its own.
+    words = [
+        ",".join(_snap_address_word(part) for part in w.split(","))
+        for w in _rejoin_split_words(words)
+    ]
     text = " ".join(words) or text
     text = re.sub(r"[.,]{2,}", lambda m: "," if "," in m[0] else m[0][0], text)
     text = re.sub(r"(?<=\w)-{2,}(?=\w)", "-", text)  # "4--20"
