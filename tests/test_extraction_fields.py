@@ -447,12 +447,16 @@ ADDRESS_CASES = {
         ],
         "2nd Floor, Wisma Cosway, Jalan Raja Chulan, 50200 Kuala Lumpur, Malaysia.",
     ),
-    # A round bottom ("LUT"), a hump ("Tnn"), a descender ("Jaga" for a place word) and a thin
-    # letter lost ("JAAN", also in a run glued by commas); a real word stays ("Site" is no
-    # "Suite", "Tun" no "Tmn", "TANJONG" is spelt so too).
+    # A round bottom ("LUT"), a hump ("Tnn"), a descender ("Jaga" for a place word), a thin
+    # letter lost ("JAAN", also in a run glued by commas) or added ("PUJDU"); a real word stays
+    # ("Site" is no "Suite", "Tun" no "Tmn", "TANJONG" is spelt so too).
     "glyph-more": (
-        ["ACME SDN BHD", "LUT 15, NO.12,JAAN SS4C/5, Tnn Sierra, Site 10,", "Jalan Tun Razak,"],
-        "LOT 15, NO.12,JALAN SS4C/5, Tmn Sierra, Site 10, Jalan Tun Razak,",
+        [
+            "ACME SDN BHD",
+            "LUT 15, NO.12,JAAN SS4C/5, Tnn Sierra, Site 10,",
+            "Jalan Tun Razak, OFF JALAN PUJDU,",
+        ],
+        "LOT 15, NO.12,JALAN SS4C/5, Tmn Sierra, Site 10, Jalan Tun Razak, OFF JALAN PUDU,",
     ),
     "glyph-place-words": (
         ["ACME SDN BHD", "JALAN BUNGA TANJONG 2/16,", "47500 Subang Jaga, Selangor"],

@@ -1145,17 +1145,20 @@ for _word in sorted(_SNAP_WORDS):
 # A word this long is read as the address word it differs from by any one letter ("SCLANGOR",
 # "Setangor", "SEESYEN"): shorter, one letter makes another word ("Tun", "Tmn").
 LONG_WORD = 7
-# A word this long with a letter too many inside it is the address word without it ("DIARUL").
+# A word this long with a letter too many inside it is the address word without it ("DIARUL");
+# from five letters, when the letter too many is a thin one ("PUJDU").
 EXTRA_LETTER_WORD = 6
+# The letters of one thin stroke, which faint print loses ("JAAN") and a speck adds ("PUJDU").
+THIN_LETTERS = "iljtfr"
 
 
 def _snap_address_word(word: str) -> str:
     """``word`` (with the marks around it) as the one address word it differs from by one
     glyph of the same shape ("Jalau," is "Jalan,"), or by any one letter when it is
     ``LONG_WORD`` letters or more, or by a letter too many inside it when it is
-    ``EXTRA_LETTER_WORD`` or more ("DIARUL"; "Kelang" is a town of its own), or by a thin
-    letter lost inside it ("JAAN": an "l", "i", "j", "t", "f" or "r", the strokes faint print
-    loses; "Site" is no "Suite"), in its case; else as it is."""
+    ``EXTRA_LETTER_WORD`` or more ("DIARUL"; "Kelang" is a town of its own) or a thin one in a
+    word of five ("PUJDU"), or by a thin letter lost inside it (``THIN_LETTERS``: "JAAN";
+    "Site" is no "Suite"), in its case; else as it is."""
     parts = re.fullmatch(r"(\W*)(\w{3,}|\w+[-.]\w+)(\W*)", word)
     if parts is None or parts[2].casefold() in KNOWN_WORDS:
         return word
@@ -1165,14 +1168,18 @@ def _snap_address_word(word: str) -> str:
         diff = [(a, b) for a, b in zip(core, known, strict=True) if a != b]
         if len(diff) == 1 and (len(core) >= LONG_WORD or diff[0] in _ALIKE):
             found.add(known)
-    if not found and core.isalpha() and len(core) >= EXTRA_LETTER_WORD:
-        found = {core[:k] + core[k + 1 :] for k in range(1, len(core) - 1)} & _SNAP_WORDS
+    if not found and core.isalpha() and len(core) >= 5:
+        found = {
+            core[:k] + core[k + 1 :]
+            for k in range(1, len(core) - 1)
+            if len(core) >= EXTRA_LETTER_WORD or core[k] in THIN_LETTERS
+        } & _SNAP_WORDS
     if not found and core.isalpha() and len(core) >= 4:
         found = {
             known
             for known in _SNAP_BY_LENGTH.get(len(core) + 1, [])
             if any(
-                known[k] in "iljtfr" and known[:k] + known[k + 1 :] == core
+                known[k] in THIN_LETTERS and known[:k] + known[k + 1 :] == core
                 for k in range(1, len(known) - 1)
             )
         }
