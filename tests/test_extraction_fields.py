@@ -458,6 +458,12 @@ ADDRESS_CASES = {
         ],
         "LOT 15, NO.12,JALAN SS4C/5, Tmn Sierra, Site 10, Jalan Tun Razak, OFF JALAN PUDU,",
     ),
+    # An ampersand between two lots read as an 8, a road's one read as a capital I; one lot
+    # ("LOT 485") and numerals ("UOA II") stay.
+    "lots-and-road-number": (
+        ["ACME SDN BHD", "No 14816 JALAN ASTANA IC, LOT 485, WISMA UOA II,", "41050 KLANG"],
+        "No 14 & 16 JALAN ASTANA 1C, LOT 485, WISMA UOA II, 41050 KLANG",
+    ),
     "glyph-place-words": (
         ["ACME SDN BHD", "JALAN BUNGA TANJONG 2/16,", "47500 Subang Jaga, Selangor"],
         "JALAN BUNGA TANJONG 2/16, 47500 Subang Jaya, Selangor",

@@ -1116,6 +1116,24 @@ _SECTION_DIGITS = str.maketrans("SIl", "511")
 _SECTION_SS = re.compile(r"\bS[58](?=\d{1,2}[A-Z]?/\d)")
 # A small "i" or "l" standing alone between words.
 _LONE_I = re.compile(r"(?<=\s)[il](?=\s)")
+# Two shop lots joined by an ampersand read as an eight ("No 14816" for "No 14 & 16"): after
+# "No" or "Lot", a number of two or three digits, an 8 and the same number and up to four
+# more ("LOT 485" is one lot).
+_LOTS_JOINED = re.compile(r"(?i)\b((?:no|lot)\.?\s*)(\d{2,3})8(\d{2,3})\b")
+
+
+# A road's number and letter after its name, its one read as a capital I ("JALAN ASTANA IC"):
+# "II", "IV" and "IX" are numerals, not this.
+_ROAD_ONE = re.compile(r"(?<=[A-Z]{3} )I([A-HJ-UWYZ])(?=[,\s]|$)")
+
+
+def _lots_joined(m: re.Match[str]) -> str:
+    first, second = int(m[2]), int(m[3])
+    if len(m[2]) == len(m[3]) and 0 < second - first <= 4:
+        return f"{m[1]}{m[2]} & {m[3]}"
+    return m[0]
+
+
 # A run of four characters or more, digits but for a one read as "i", "I" or "l" ("i851",
 # "4730i"); three digits at least, so that a word ("Jl1", "U1l") is left alone.
 _DIGITS_WITH_ONES = re.compile(r"\b(?=(?:[iIl]*\d){3})(?=\d*[iIl])[\diIl]{4,}\b")
@@ -1273,6 +1291,8 @@ def _tidy_address(text: str) -> str:
     text = _POSTCODE_ZERO.sub(lambda m: m[0].translate(_ROUND_ZEROS), text)
     text = _SECTION_U.sub(lambda m: m[0].translate(_SECTION_DIGITS), text)
     text = _SECTION_SS.sub("SS", text)
+    text = _LOTS_JOINED.sub(_lots_joined, text)
+    text = _ROAD_ONE.sub(r"1\1", text)
     if not any(c.islower() for c in _LONE_I.sub("", text)):
         text = _LONE_I.sub("1", text)  # "UTARA i PERMAS": a one, in capitals
     return _ORDINAL.sub(lambda m: "3" + m[2] if m[1] else "1" + m[4], text)
