@@ -464,6 +464,12 @@ ADDRESS_CASES = {
         ["ACME SDN BHD", "No 14816 JALAN ASTANA IC, LOT 485, WISMA UOA II,", "41050 KLANG"],
         "No 14 & 16 JALAN ASTANA 1C, LOT 485, WISMA UOA II, 41050 KLANG",
     ),
+    # Glyphs alike and a thin letter lost, together ("Feer": an "l" lost, two rings); a letter
+    # moved ("TERBAU") or two added ("BESAR", not "BESTARI") is another word.
+    "glyph-distance": (
+        ["ACME SDN BHD", "Unit G-5B, Ground Feer, JALAN BESAR,", "(TESCO TERBAU) 81100 JOHOR"],
+        "Unit G-5B, Ground Floor, JALAN BESAR, (TESCO TERBAU) 81100 JOHOR",
+    ),
     "glyph-place-words": (
         ["ACME SDN BHD", "JALAN BUNGA TANJONG 2/16,", "47500 Subang Jaga, Selangor"],
         "JALAN BUNGA TANJONG 2/16, 47500 Subang Jaya, Selangor",
@@ -638,6 +644,11 @@ ADDRESS_CASES = {
     "section-u": (
         ["ACME SDN BHD", "69 JALAN NOVA US/N, SEKSYEN US", "SUBANG JAYA, 40150 US"],
         "69 JALAN NOVA U5/N, SEKSYEN U5 SUBANG JAYA, 40150 US",
+    ),
+    # After "Seksyen U" any letter is a misread digit, read by its shape ("UP" a 9, "UB" an 8).
+    "section-u-by-shape": (
+        ["ACME SDN BHD", "PT17920, SEKSYEN UP, SECTION UB,", "40150 SHAH ALAM"],
+        "PT17920, SEKSYEN U9, SECTION U8, 40150 SHAH ALAM",
     ),
     # A small "i" alone in an address in capitals is a one; in one in small letters, a word.
     "lone-i": (

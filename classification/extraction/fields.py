@@ -1109,9 +1109,12 @@ _ONES = str.maketrans("iIl", "111")
 # A postcode with a zero read as a round capital ("4600D", "5O100"): four digits and one of them.
 _POSTCODE_ZERO = re.compile(r"\b(?=\d*[DOQ]\d*\b)(?=(?:[DOQ]*\d){4})[\dDOQ]{5}\b")
 _ROUND_ZEROS = str.maketrans("DOQ", "000")
-# A township's "U" section with its digit read as a letter ("US/N", "SEKSYEN US", "UI/G").
-_SECTION_U = re.compile(r"(?i)\bU[SIl](?=/)|(?<=\bseksyen )U[SIl]\b|(?<=\bsection )U[SIl]\b")
-_SECTION_DIGITS = str.maketrans("SIl", "511")
+# A township's "U" section with its digit read as a letter ("US/N", "SEKSYEN US", "UI/G"); after
+# "Seksyen U" any letter that looks like a digit ("SEKSYEN UP" for U9).
+_SECTION_U = re.compile(
+    r"(?i)\bU[SIl](?=/)|(?<=\bseksyen )U[SIlOBZGTP]\b|(?<=\bsection )U[SIlOBZGTP]\b"
+)
+_SECTION_DIGITS = str.maketrans("SIlOBZGTPsobzgtp", "5110826795082679")
 # An "SS" section's second S read as a 5 or an 8 ("S515/4D", "S86/3").
 _SECTION_SS = re.compile(r"\bS[58](?=\d{1,2}[A-Z]?/\d)")
 # A small "i" or "l" standing alone between words.
@@ -1163,20 +1166,50 @@ for _word in sorted(_SNAP_WORDS):
 # A word this long is read as the address word it differs from by any one letter ("SCLANGOR",
 # "Setangor", "SEESYEN"): shorter, one letter makes another word ("Tun", "Tmn").
 LONG_WORD = 7
-# A word this long with a letter too many inside it is the address word without it ("DIARUL");
-# from five letters, when the letter too many is a thin one ("PUJDU").
+# A word this long with a letter too many inside it is the address word without it ("DIARUL").
 EXTRA_LETTER_WORD = 6
 # The letters of one thin stroke, which faint print loses ("JAAN") and a speck adds ("PUJDU").
 THIN_LETTERS = "iljtfr"
+# A word of four letters or more is the address word it is this far from by glyphs alike and
+# one thin letter (``_glyph_distance``: "Feer" is "Floor", three half-steps); two letters lost
+# or added make other words ("BESAR" is no "BESTARI", "SENTRAL" no "SENAI").
+GLYPH_EDITS = 1.5
 
 
+def _glyph_distance(a: str, b: str) -> float:
+    """The cost of reading ``b`` as ``a``: 0.5 a glyph alike (``_ALIKE``) or a thin letter
+    lost, or else added (not both: "TERBAU" is no "TEBRAU"); 9 any other edit."""
+
+    def distance(lost: bool) -> float:
+        far = 9.0
+
+        def thin(c: str, allowed: bool) -> float:
+            return 0.5 if allowed and c in THIN_LETTERS else far
+
+        prev = [0.0]
+        for c in b:
+            prev.append(prev[-1] + thin(c, lost))
+        for x in a:
+            cur = [prev[0] + thin(x, not lost)]
+            for j, y in enumerate(b, 1):
+                sub = 0.0 if x == y else (0.5 if (x, y) in _ALIKE else far)
+                cur.append(
+                    min(prev[j - 1] + sub, prev[j] + thin(x, not lost), cur[j - 1] + thin(y, lost))
+                )
+            prev = cur
+        return prev[-1]
+
+    return min(distance(True), distance(False))
+
+
+@functools.lru_cache(maxsize=8192)  # a shop's words come back on each of its receipts
 def _snap_address_word(word: str) -> str:
     """``word`` (with the marks around it) as the one address word it differs from by one
     glyph of the same shape ("Jalau," is "Jalan,"), or by any one letter when it is
     ``LONG_WORD`` letters or more, or by a letter too many inside it when it is
-    ``EXTRA_LETTER_WORD`` or more ("DIARUL"; "Kelang" is a town of its own) or a thin one in a
-    word of five ("PUJDU"), or by a thin letter lost inside it (``THIN_LETTERS``: "JAAN";
-    "Site" is no "Suite"), in its case; else as it is."""
+    ``EXTRA_LETTER_WORD`` or more ("DIARUL"; "Kelang" is a town of its own), or else, from four
+    letters, by glyphs alike and a thin letter lost or added (``GLYPH_EDITS``: "JAAN", "PUJDU",
+    "Feer"; "Site" is no "Suite"), in its case; else as it is."""
     parts = re.fullmatch(r"(\W*)(\w{3,}|\w+[-.]\w+)(\W*)", word)
     if parts is None or parts[2].casefold() in KNOWN_WORDS:
         return word
@@ -1186,20 +1219,14 @@ def _snap_address_word(word: str) -> str:
         diff = [(a, b) for a, b in zip(core, known, strict=True) if a != b]
         if len(diff) == 1 and (len(core) >= LONG_WORD or diff[0] in _ALIKE):
             found.add(known)
-    if not found and core.isalpha() and len(core) >= 5:
-        found = {
-            core[:k] + core[k + 1 :]
-            for k in range(1, len(core) - 1)
-            if len(core) >= EXTRA_LETTER_WORD or core[k] in THIN_LETTERS
-        } & _SNAP_WORDS
+    if not found and core.isalpha() and len(core) >= EXTRA_LETTER_WORD:
+        found = {core[:k] + core[k + 1 :] for k in range(1, len(core) - 1)} & _SNAP_WORDS
     if not found and core.isalpha() and len(core) >= 4:
         found = {
             known
-            for known in _SNAP_BY_LENGTH.get(len(core) + 1, [])
-            if any(
-                known[k] in THIN_LETTERS and known[:k] + known[k + 1 :] == core
-                for k in range(1, len(known) - 1)
-            )
+            for n in (len(core) - 1, len(core), len(core) + 1)  # one letter lost or added
+            for known in _SNAP_BY_LENGTH.get(n, [])
+            if _glyph_distance(core, known) <= GLYPH_EDITS
         }
     if len(found) != 1:
         return word
