@@ -1125,17 +1125,18 @@ _LONE_I = re.compile(r"(?<=\s)[il](?=\s)")
 _LOTS_JOINED = re.compile(r"(?i)\b((?:no|lot)\.?\s*)(\d{2,3})8(\d{2,3})\b")
 
 
-# A road's number and letter after its name, its one read as a capital I ("JALAN ASTANA IC"):
-# "II", "IV" and "IX" are numerals, not this.
-_ROAD_ONE = re.compile(r"(?<=[A-Z]{3} )I([A-HJ-UWYZ])(?=[,\s]|$)")
-
-
 def _lots_joined(m: re.Match[str]) -> str:
+    """A ``_LOTS_JOINED`` match as two lots, when the second is the first and up to four more
+    ("14" and "16"); else as it is."""
     first, second = int(m[2]), int(m[3])
     if len(m[2]) == len(m[3]) and 0 < second - first <= 4:
         return f"{m[1]}{m[2]} & {m[3]}"
     return m[0]
 
+
+# A road's number and letter after its name, its one read as a capital I ("JALAN ASTANA IC"):
+# "II", "IV" and "IX" are numerals, not this.
+_ROAD_ONE = re.compile(r"(?<=[A-Z]{3} )I([A-HJ-UWYZ])(?=[,\s]|$)")
 
 # A run of four characters or more, digits but for a one read as "i", "I" or "l" ("i851",
 # "4730i"); three digits at least, so that a word ("Jl1", "U1l") is left alone.
