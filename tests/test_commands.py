@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from classification import ocr
+from classification.models import Document
 from tests import documents
 from tests.postgres import fresh_database, reachable
 
@@ -60,6 +61,28 @@ def test_ingest_folder_uploads_every_document_file(tmp_path, capsys) -> None:
     (tmp_path / "invoice" / "bad.pdf").write_bytes(b"<html></html>")
     call_command("ingest_folder", str(tmp_path))
     assert "2 accepted, 0 duplicates, 1 rejected" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_ingest_folder_applies_the_upload_size_limit_unless_told_otherwise(
+    tmp_path, capsys, settings
+) -> None:
+    settings.DOCSITE_MAX_UPLOAD_MB = 1
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    big = documents.png(["BIG"]) + b"\0" * (1024 * 1024)  # trailing bytes after the image's end
+    (folder / "big.png").write_bytes(big)
+    (folder / "small.png").write_bytes(documents.png(["SMALL"]))
+    call_command("ingest_folder", str(folder))
+    out = capsys.readouterr()
+    assert "1 accepted, 0 duplicates, 1 rejected" in out.out
+    assert "big.png" in out.err and "limit is 1 MB" in out.err
+    assert Document.objects.count() == 1
+    call_command("ingest_folder", str(folder), "--max-mb", "2")
+    assert "1 accepted, 1 duplicates, 0 rejected" in capsys.readouterr().out
+    assert Document.objects.count() == 2
+    with pytest.raises(CommandError, match="--max-mb"):
+        call_command("ingest_folder", str(folder), "--max-mb", "0")
 
 
 def _free_port() -> int:
