@@ -149,6 +149,21 @@ def test_numbered_parties_under_a_heading_and_a_dotted_date_read_day_first() -> 
     assert found["jurisdiction"] == "Geneva"
 
 
+def test_a_sort_code_does_not_turn_a_contracts_dates_month_first() -> None:
+    """A contract's numeric dates are voted on as a page's are (``parsers.day_first_votes``):
+    a sort code ("08-92-99", its 92 no day or month) is no month-first date."""
+    found = _read(
+        [
+            "NON-DISCLOSURE AGREEMENT",
+            "THIS AGREEMENT is made on 03/04/2020 (the “Effective Date”) between",
+            "Acme Widgets Limited, of 1 High Street, London, and Beta Tools Limited.",
+            "Payments to account 41234567, sort code 08-92-99.",
+            "This Agreement is governed by the laws of England and Wales.",
+        ]
+    )
+    assert found["effective_date"] == "2020-04-03"
+
+
 @pytest.mark.parametrize(
     ("written", "normalised"),
     [

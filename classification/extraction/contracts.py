@@ -22,7 +22,7 @@ from typing import Any
 
 from classification.extraction.fields import Box, Extracted, Line, group_lines
 from classification.extraction.fields import confidence as bounded_confidence
-from classification.extraction.parsers import find_dates
+from classification.extraction.parsers import day_first_votes, find_dates
 
 # Pages read of a contract: the preamble and definitions on the first pages, the governing law,
 # the term and the signature block on the last ones. Measured on Kleister-NDA (bench.extract):
@@ -386,7 +386,6 @@ _NOT_START = re.compile(
 )
 
 
-_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](?:\d{4}|\d{2})\b")
 _DAY_MONTH = re.compile(
     r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:January|February|March|April|May|June|July|"
     r"August|September|October|November|December)\b"
@@ -405,10 +404,7 @@ def _day_first(text: str) -> bool:
     else from dotted dates (European), else from the order of its written dates ("2 May 2005"
     or "May 2, 2005"); otherwise month first in a US contract (a state named), day first
     elsewhere."""
-    votes = 0
-    for m in _NUMERIC_DATE.finditer(text):
-        first, second = int(m[1]), int(m[2])
-        votes += (first > 12 >= second) - (second > 12 >= first)
+    votes = day_first_votes(text)
     if votes:
         return votes > 0
     if re.search(r"\b\d{1,2}\.\d{1,2}\.\d{2,4}\b", text):

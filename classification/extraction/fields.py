@@ -15,7 +15,6 @@ and adds evidence (a label found, one candidate only, amounts that add up), clip
 from __future__ import annotations
 
 import contextvars
-import datetime
 import functools
 import itertools
 import re
@@ -33,6 +32,7 @@ from classification.extraction.merge import merge_readings
 from classification.extraction.parsers import (
     ParsedDate,
     ParsedMoney,
+    day_first_votes,
     find_amounts,
     find_dates,
     normalise_currency,
@@ -124,32 +124,12 @@ _DUE_LABEL = re.compile(
 # fields of invoices, statements and pay stubs sit on the first pages.
 PAGES_READ = 3
 
-_NUMERIC_DMY = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2((?:19|20)\d\d|\d\d)(?![\d/.-])")
-
-
-def _valid(year: int, month: int, day: int) -> bool:
-    try:
-        datetime.date(year, month, day)
-    except ValueError:
-        return False
-    return True
-
 
 def day_first(lines: Sequence[Line]) -> bool | None:
     """Whether the page writes numeric dates day first, from its dates that read only one way
-    ("15/03/2024" day first, "04/14/2024" month first); None when they don't tell (or disagree
-    evenly): ``find_dates`` then reads day first. Only what reads as a date votes: both numbers
-    31 or under, a year of 19xx or 20xx (two digits only after "/"), and a date one way only,
-    not a sort code ("08-92-99"), a time ("10.45.12") or a part number ("12-31-24")."""
-    votes = 0
-    for line in lines:
-        for m in _NUMERIC_DMY.finditer(line.text):
-            first, second, year = int(m[1]), int(m[3]), m[4]
-            if first > 31 or second > 31 or (len(year) == 2 and m[2] != "/"):
-                continue
-            full = int(year) if len(year) == 4 else 2000 + int(year)
-            as_dmy, as_mdy = _valid(full, second, first), _valid(full, first, second)
-            votes += as_dmy - as_mdy if as_dmy != as_mdy else 0
+    (``parsers.day_first_votes``); None when they don't tell (or disagree evenly):
+    ``find_dates`` then reads day first."""
+    votes = sum(day_first_votes(line.text) for line in lines)
     return None if not votes else votes > 0
 
 

@@ -241,6 +241,27 @@ def _without_overlaps(found: Iterable[T]) -> list[T]:
     return kept
 
 
+# A numeric date as ``day_first_votes`` counts it: the same separator twice, nothing glued on.
+_VOTING_DATE = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2((?:19|20)\d\d|\d\d)(?![\d/.-])")
+
+
+def day_first_votes(text: str) -> int:
+    """How many more of ``text``'s numeric dates read only day first ("15/03/2024") than only
+    month first ("04/14/2024"). Only what reads as a date votes: both numbers 31 or under, a
+    year of 19xx or 20xx (two digits only after "/"), and a date one way only, not a sort code
+    ("08-92-99"), a time ("10.45.12") or a part number ("12-31-24")."""
+    votes = 0
+    for m in _VOTING_DATE.finditer(text):
+        first, second, year = int(m[1]), int(m[3]), m[4]
+        if first > 31 or second > 31 or (len(year) == 2 and m[2] != "/"):
+            continue
+        full = int(year) if len(year) == 4 else 2000 + int(year)
+        as_dmy = _make_date(full, second, first) is not None
+        as_mdy = _make_date(full, first, second) is not None
+        votes += as_dmy - as_mdy
+    return votes
+
+
 def find_dates(
     text: str, *, day_first: bool | None = None, today: date | None = None
 ) -> list[ParsedDate]:
