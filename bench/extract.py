@@ -87,21 +87,25 @@ from classification.extraction.fields import (  # noqa: E402
 
 log = logging.getLogger("bench.extract")
 
-# The seeded schemas, as (name, kind): read from the migration that seeds them, so the bench
-# measures exactly the fields a new deployment has.
-SCHEMAS: dict[str, list[tuple[str, str]]] = {
-    type_name: [(name, kind) for name, _label, kind, _required in fields]
-    for type_name, fields in importlib.import_module(
-        "classification.migrations.0005_seed_field_schemas"
-    ).SEED_FIELDS.items()
-}
+# The seeded schemas: read from the migrations that seed them (0005, and 0014's dates that may
+# not lie in the future), so the bench measures exactly the fields a new deployment has.
+_SEED = importlib.import_module("classification.migrations.0005_seed_field_schemas")
+_PAST_DATES = importlib.import_module("classification.migrations.0014_seed_past_dates").PAST_DATES
 SEED_SPECS: dict[str, list[validation.FieldSpec]] = {
     type_name: [
-        validation.FieldSpec(name, kind, required) for name, _label, kind, required in fields
+        validation.FieldSpec(
+            name,
+            kind,
+            required,
+            not_in_future=kind == "date" and name in _PAST_DATES.get(type_name, ()),
+        )
+        for name, _label, kind, required in fields
     ]
-    for type_name, fields in importlib.import_module(
-        "classification.migrations.0005_seed_field_schemas"
-    ).SEED_FIELDS.items()
+    for type_name, fields in _SEED.SEED_FIELDS.items()
+}
+# As (name, kind).
+SCHEMAS: dict[str, list[tuple[str, str]]] = {
+    type_name: [(spec.name, spec.kind) for spec in specs] for type_name, specs in SEED_SPECS.items()
 }
 
 
