@@ -87,19 +87,20 @@ from classification.extraction.fields import (  # noqa: E402
 
 log = logging.getLogger("bench.extract")
 
-# The seeded schemas: read from the migrations that seed them (0005, and 0014's dates that may
-# not lie in the future), so the bench measures exactly the fields a new deployment has.
+# The seeded schemas: read from the migrations that seed them (0005, then 0014's fields and
+# its dates that may not lie in the future), so the bench measures exactly the fields a new
+# deployment has.
 _SEED = importlib.import_module("classification.migrations.0005_seed_field_schemas")
-_PAST_DATES = importlib.import_module("classification.migrations.0014_seed_past_dates").PAST_DATES
+_SEED_MORE = importlib.import_module("classification.migrations.0014_seed_subtotal_and_past_dates")
 SEED_SPECS: dict[str, list[validation.FieldSpec]] = {
     type_name: [
         validation.FieldSpec(
             name,
             kind,
             required,
-            not_in_future=kind == "date" and name in _PAST_DATES.get(type_name, ()),
+            not_in_future=kind == "date" and name in _SEED_MORE.PAST_DATES.get(type_name, ()),
         )
-        for name, _label, kind, required in fields
+        for name, _label, kind, required in [*fields, *_SEED_MORE.ADDED_FIELDS.get(type_name, [])]
     ]
     for type_name, fields in _SEED.SEED_FIELDS.items()
 }

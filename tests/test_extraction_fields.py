@@ -97,6 +97,7 @@ def test_it_reads_an_invoice_and_does_not_take_the_subtotal_as_the_total() -> No
         "total": "120.00",
         "currency": "EUR",
         "tax": "20.00",
+        "subtotal": "100.00",
     }
     assert found["invoice_number"].bbox == (40 + CHAR_W * 12, 120, 40 + CHAR_W * 20, 140)
     assert found["total"].bbox == (40 + CHAR_W * 6, 380, 40 + CHAR_W * 16, 400)

@@ -93,6 +93,27 @@ def test_nothing_is_made_up_when_the_label_or_its_value_is_missing() -> None:
     assert labeled.find_label("Payment 12.00", labeled.Label(("pay",), ("date",), 0)) is None
 
 
+def test_a_documents_subtotal_is_its_last_one_not_a_sections() -> None:
+    words = page(
+        [
+            (30, 20, "Office Chair 1.00 70.00"),
+            (60, 20, "Subtotal $ 112.00"),
+            (90, 20, "Luxury Truffles 15.00 150.00"),
+            (120, 20, "Subtotal $ 150.90"),
+            (150, 20, "Subtotal $ 262.90"),
+            (180, 20, "Tax 15% $ 16.94"),
+            (210, 20, "Total $ 279.84"),
+            (240, 20, "Gross Pay 10.00"),
+            (270, 20, "Gross Pay 20.00"),
+        ]
+    )
+    schema = [("subtotal", "money"), ("total", "money"), ("gross_pay", "money")]
+    found = extract_fields(words, 800, 400, schema)
+    assert found["subtotal"].value == "262.90"
+    assert found["total"].value == "279.84"
+    assert found["gross_pay"].value == "10.00"  # other amounts: the first label still wins
+
+
 @pytest.mark.parametrize(
     ("name", "required", "optional", "position"),
     [

@@ -41,9 +41,12 @@ def test_a_label_stores_the_rule_values_of_its_type(labeler) -> None:
     assert stored.page_number == 1 and stored.bbox and stored.confidence is not None
 
 
-def test_the_seeded_dates_that_cannot_lie_ahead_are_kept_out_of_the_future(labeler) -> None:
-    """A document's date may not lie in the future out of the box (a due date may): an OCR
-    misreading of the year sends the invoice to review with the reason."""
+def test_the_seeded_schemas_check_the_sum_and_keep_dates_out_of_the_future(labeler) -> None:
+    """The seeded schemas check out of the box what validation can: an invoice's subtotal is
+    read (total = subtotal + tax, or a subtotal with the tax in it), and a document's date may
+    not lie in the future (a due date may)."""
+    invoice = DocumentType.objects.get(name="invoice")
+    assert FieldDefinition.objects.get(document_type=invoice, name="subtotal").kind == "money"
     marked = set(
         FieldDefinition.objects.filter(not_in_future=True).values_list(
             "document_type__name", "name"
@@ -52,11 +55,22 @@ def test_the_seeded_dates_that_cannot_lie_ahead_are_kept_out_of_the_future(label
     assert {("invoice", "date"), ("receipt", "date"), ("pay_stub", "pay_date")} <= marked
     assert ("invoice", "due_date") not in marked
     assert ("contract", "effective_date") not in marked
-    document = waiting_document("future.png", [*INVOICE[:2], "Date: 02/01/2081", INVOICE[3]])
-    services.assign_type(document, DocumentType.objects.get(name="invoice"), labeler)
-    assert _values(document)["date"] == ("2081-01-02", "rule")
-    found = {(p.field, p.code) for p in fieldstore.problems(document)}
-    assert ("date", "future") in found, found
+
+    def checked(name: str, lines: list[str]) -> set[tuple[str, str]]:
+        document = waiting_document(name, lines)
+        services.assign_type(document, invoice, labeler)
+        return {(p.field, p.code) for p in fieldstore.problems(document)}
+
+    head = INVOICE[:2]
+    assert (
+        checked("ok.png", [*head, "Date: 02/01/2024", "Subtotal 100.00", "Tax 20.00", INVOICE[3]])
+        == set()
+    )
+    wrong = [*head, "Date: 02/01/2081", "Subtotal 100.00", "Tax 20.00", "Total 125.00 EUR"]
+    assert {("date", "future"), ("total", "sum")} <= checked("wrong.png", wrong)
+    # Prices with the tax in them: the subtotal is the total.
+    vat_in = [*head, "Date: 02/01/2024", "Subtotal 120.00", "VAT 20.00", INVOICE[3]]
+    assert checked("vat-in.png", vat_in) == set()
 
 
 def test_a_persons_value_stays_and_rule_values_follow_the_type(labeler) -> None:

@@ -229,6 +229,13 @@ SUMS: list[tuple[dict[str, str], list[FieldSpec], list[str]]] = [
     ({"total": "9.50", "subtotal": "8.00", "tax": "1.50"}, AMOUNTS, []),
     ({"total": "9.51", "subtotal": "8.00", "tax": "1.50"}, AMOUNTS, []),  # a cent of rounding
     ({"total": "9.49", "subtotal": "8.00", "tax": "1.50"}, AMOUNTS, []),
+    # Prices with the tax in them: the subtotal is the total, the tax the part of it included.
+    ({"total": "717.97", "subtotal": "717.97", "tax": "124.61"}, AMOUNTS, []),
+    (
+        {"total": "717.97", "subtotal": "717.97", "tax": "717.97"},
+        AMOUNTS,
+        ["total 717.97 ≠ subtotal 717.97 + tax 717.97"],
+    ),
     (
         {"total": "10.00", "subtotal": "8.00", "tax": "1.50"},
         AMOUNTS,

@@ -478,6 +478,7 @@ def extract(
     if not labels or read is None:
         return None
     text_kind = kind in ("text", "names")
+    last = kind == "money" and "subtotal" in name.casefold().replace("_", "")
     grid = grid if grid is not None and grid.lines is lines else Grid(lines)
     best: tuple[float, Found] | None = None
     for i, line in enumerate(lines):
@@ -508,7 +509,9 @@ def extract(
                     continue
                 value = values[label.position]
             conf = round(min(0.9, 0.45 + value.bonus + 0.1 * extra), 3)
-            score = conf - 0.001 * i - penalty
+            # The first label wins, but a document's subtotal is the last one: those above it
+            # are its sections' ("Subtotal $ 112.00", "Subtotal $ 150.90", "Subtotal $ 262.90").
+            score = conf - 0.001 * (-i if last else i) - penalty
             if best is None or score > best[0]:
                 best = (score, Found(value.value, value.raw, value.bbox, conf))
             break

@@ -12,8 +12,9 @@ the page). ``validate`` returns the problems found, each with a short message fo
   compile is the schema's fault, not the document's, and is skipped);
 - an amount or percentage below the minimum or above the maximum;
 - a date after ``today`` where the field says it cannot lie in the future;
-- ``total`` differing from ``subtotal + tax`` by more than a cent, when the schema has all
-  three (by those names, as amounts) and all three values are present and readable.
+- ``total`` differing from ``subtotal + tax`` (and from a ``subtotal`` with the tax in it) by
+  more than a cent, when the schema has all three (by those names, as amounts) and all three
+  values are present and readable.
 
 Each field reports its first problem only, in the order above, so a reason stays short.
 ``check_value`` runs the checks of one value without the required rule: what a person's input
@@ -205,7 +206,9 @@ def check_value(
 
 
 def _sum_problem(schema: Sequence[FieldSpec], parsed: Mapping[str, Parsed]) -> Problem | None:
-    """total = subtotal + tax, within a cent, when the schema has the three and all read."""
+    """total = subtotal + tax, within a cent, when the schema has the three and all read; or
+    total = subtotal, the tax shown being the part of it included (prices with VAT in them:
+    "Subtotaal 717.97", "BTW 124.61", "Totaal 717.97")."""
     specs = {s.name: s for s in schema}
     amounts = [parsed.get(name) for name in (TOTAL, SUBTOTAL, TAX)]
     if not all(name in specs and specs[name].kind == "money" for name in (TOTAL, SUBTOTAL, TAX)):
@@ -213,7 +216,9 @@ def _sum_problem(schema: Sequence[FieldSpec], parsed: Mapping[str, Parsed]) -> P
     if not all(isinstance(a, Decimal) for a in amounts):
         return None
     total, subtotal, tax = (a for a in amounts if isinstance(a, Decimal))
-    if abs(total - (subtotal + tax)) <= SUM_TOLERANCE:
+    if abs(total - (subtotal + tax)) <= SUM_TOLERANCE or (
+        abs(total - subtotal) <= SUM_TOLERANCE and 0 <= tax < total
+    ):
         return None
     message = (
         f"{specs[TOTAL].shown} {total:.2f} ≠ {specs[SUBTOTAL].shown} {subtotal:.2f}"
