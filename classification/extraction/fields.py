@@ -650,7 +650,8 @@ _COMPANY = re.compile(
     r"enterprise|trading|restaurant|store|mart|hardware|pharmacy)\b\.?"
 )
 # The legal form of a company: the registered name, which a receipt prints under its brand.
-_LEGAL = re.compile(r"(?i)\b(?:s[do0]n\.?\s*bhd|s/b|bhd|ltd|limited|inc|gmbh|llc|plc|corp\w*)\b")
+_LEGAL_FORMS = r"s[do0]n\.?\s*bhd|s/b|bhd|ltd|limited|inc|gmbh|llc|plc|corp\w*"
+_LEGAL = re.compile(rf"(?i)\b(?:{_LEGAL_FORMS})\b")
 LEGAL_BONUS = 0.7
 # The legal form ending a registered name, a letter not following ("S/B273500-U").
 _LEGAL_END = re.compile(
@@ -764,7 +765,7 @@ _SLOGAN = re.compile(
     r"(?i)\b(?:thank\s*you|please|welcome|goods\s+sold|returnable|refundable|exchangeable|"
     r"shopping\s+with|visit\s+us|follow\s+us|like\s+us|vouchers?|expiry|promotion)\b"
     # A website, but not a company named after one ("eCosway.com SDN BHD", "Amazon.com, Inc.").
-    r"|\w\.com\b(?!,?\s*(?:s[do0]n\.?\s*bhd|s/b|bhd|ltd|limited|inc|gmbh|llc|plc|corp\w*)\b)"
+    rf"|\w\.com\b(?!,?\s*(?:{_LEGAL_FORMS})\b)"
 )
 
 

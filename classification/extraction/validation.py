@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from classification.extraction import parsers
+from classification.extraction import contracts, parsers
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +113,9 @@ def parse_value(kind: str, text: str, today: date | None = None) -> Parsed | Non
 
 
 def _names(text: str) -> str:
-    """A list of names as the contract rules store it (``contracts.NAMES_SEPARATOR``): each
-    name stripped, empty ones left out ("ACME Ltd; ; Beta GmbH" is two names)."""
-    return "; ".join(part.strip() for part in text.split(";") if part.strip())
+    """A list of names as the contract rules store it: each name stripped, empty ones left out
+    ("ACME Ltd; ; Beta GmbH" is two names)."""
+    return contracts.NAMES_SEPARATOR.join(contracts.split_names(text))
 
 
 def normalised(kind: str, parsed: Parsed | None, text: str) -> str:
